@@ -1,0 +1,76 @@
+"""One tooling layer for every package: `nox` runs them all, `nox -l` lists the sessions.
+
+Each package session installs only that package (plus the local cm-common) and its test
+extras into a fresh venv, which proves each piece installs and works alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
+SERVICE_MARKERS = "slurm or ssh or browser"
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = [*(f"test-{name}" for name in PACKAGES), "lint", "typecheck", "integration", "docs"]
+
+
+def _install(session: nox.Session, *names: str, extra: str = "test") -> None:
+    targets = ["packages/cm-common"]
+    targets += [f"packages/{name}[{extra}]" for name in names]
+    if "cm-common" in names:
+        targets.remove("packages/cm-common")
+    session.install(*targets)
+
+
+for _name in PACKAGES:
+
+    @nox.session(name=f"test-{_name}")
+    def _test(session: nox.Session, name: str = _name) -> None:
+        """Unit tests of one package, in a venv holding only it."""
+        _install(session, name)
+        session.run("pytest", f"packages/{name}/tests", "-m", f"not ({SERVICE_MARKERS})", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over every package."""
+    session.install("mypy", "types-PyYAML", *(f"packages/{name}[test]" for name in PACKAGES))
+    session.run("mypy")
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Tests that need the real services (Slurm, sshd, chromium), started here first."""
+    session.run("bash", "services/up.sh", external=True)
+    session.install(*(f"packages/{name}[test]" for name in PACKAGES))
+    session.run(
+        "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the mkdocs site strictly."""
+    session.install("mkdocs")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp()) / "site"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks side by side with the reference tools (not part of the default run)."""
+    session.install(*(f"packages/{name}" for name in PACKAGES))
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

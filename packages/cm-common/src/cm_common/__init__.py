@@ -1,0 +1,55 @@
+"""cm-common: the thin layer shared by the cm packages.
+
+Settings and CM_HOME, persistent variables, the output layer, placeholders, timers,
+errors, atomic files, and the CLI runner every cm command goes through.
+"""
+
+from ._cli import OutputOption, output_format, run
+from ._errors import CmError, InputError, RuntimeFailure
+from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml
+from ._output import err_console, format_records, make_table, print_records
+from ._placeholders import (
+    Placeholder,
+    PlaceholderError,
+    Template,
+    has_placeholders,
+    lookup_path,
+    resolve_references,
+)
+from ._settings import OutputFormat, Settings, cm_home, load_settings, settings_path
+from ._timer import StopWatch, TimerRecord
+from ._variables import Variables, parse_assignment
+from ._version import __version__
+
+__all__ = [
+    "CmError",
+    "InputError",
+    "OutputFormat",
+    "OutputOption",
+    "Placeholder",
+    "PlaceholderError",
+    "RuntimeFailure",
+    "Settings",
+    "StopWatch",
+    "Template",
+    "TimerRecord",
+    "Variables",
+    "__version__",
+    "atomic_write_text",
+    "cm_home",
+    "err_console",
+    "file_lock",
+    "format_records",
+    "has_placeholders",
+    "load_settings",
+    "load_yaml",
+    "lookup_path",
+    "make_table",
+    "output_format",
+    "parse_assignment",
+    "parse_yaml",
+    "print_records",
+    "resolve_references",
+    "run",
+    "settings_path",
+]

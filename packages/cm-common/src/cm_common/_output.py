@@ -1,0 +1,86 @@
+"""One output layer for every CLI: records as a rich table (for people) or json/yaml/csv (for scripts).
+
+Machine formats go to stdout untouched; messages go to stderr through :data:`err_console`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ._settings import OutputFormat
+
+Record = Mapping[str, Any]
+err_console = Console(stderr=True)
+
+
+def _columns(records: Sequence[Record], columns: Sequence[str] | None) -> list[str]:
+    if columns:
+        return list(columns)
+    seen: dict[str, None] = {}
+    for record in records:
+        seen.update(dict.fromkeys(record))
+    return list(seen)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def format_records(
+    records: Sequence[Record], output: OutputFormat, columns: Sequence[str] | None = None
+) -> str:
+    """Render ``records`` as json, yaml or csv text (``table`` needs :func:`print_records`)."""
+    names = _columns(records, columns)
+    rows = [{name: record.get(name) for name in names} for record in records]
+    if output == "json":
+        return json.dumps(rows, indent=2, default=str) + "\n"
+    if output == "yaml":
+        plain = json.loads(json.dumps(rows, default=str))
+        return yaml.safe_dump(plain, sort_keys=False)
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({name: _cell(row[name]) for name in names} for row in rows)
+        return buffer.getvalue()
+    raise ValueError(f"not a text format: {output}")
+
+
+def make_table(
+    records: Sequence[Record], columns: Sequence[str] | None = None, title: str | None = None
+) -> Table:
+    """A rich table of ``records``."""
+    table = Table(title=title)
+    names = _columns(records, columns)
+    for name in names:
+        table.add_column(name)
+    for record in records:
+        table.add_row(*(_cell(record.get(name)) for name in names))
+    return table
+
+
+def print_records(
+    records: Sequence[Record],
+    output: OutputFormat = "table",
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
+    """Print ``records`` to stdout in the chosen format."""
+    if output == "table":
+        Console(soft_wrap=False).print(make_table(records, columns, title))
+    else:
+        sys.stdout.write(format_records(records, output, columns))
+        sys.stdout.flush()
