@@ -16,12 +16,15 @@ from ._placeholders import (
     lookup_path,
     resolve_references,
 )
+from ._progress import last_progress, parse_progress_line, progress_line
 from ._settings import OutputFormat, Settings, cm_home, load_settings, settings_path
+from ._slurm import FINISHED, SlurmJob, job_states, max_array_size, sbatch, scancel
 from ._timer import StopWatch, TimerRecord
 from ._variables import Variables, parse_assignment
 from ._version import __version__
 
 __all__ = [
+    "FINISHED",
     "CmError",
     "InputError",
     "OutputFormat",
@@ -30,6 +33,7 @@ __all__ = [
     "PlaceholderError",
     "RuntimeFailure",
     "Settings",
+    "SlurmJob",
     "StopWatch",
     "Template",
     "TimerRecord",
@@ -41,15 +45,22 @@ __all__ = [
     "file_lock",
     "format_records",
     "has_placeholders",
+    "job_states",
+    "last_progress",
     "load_settings",
     "load_yaml",
     "lookup_path",
     "make_table",
+    "max_array_size",
     "output_format",
     "parse_assignment",
+    "parse_progress_line",
     "parse_yaml",
     "print_records",
+    "progress_line",
     "resolve_references",
     "run",
+    "sbatch",
+    "scancel",
     "settings_path",
 ]

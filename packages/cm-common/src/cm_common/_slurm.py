@@ -1,0 +1,131 @@
+"""The Slurm commands cm-sbatch and cm-cc share: submit, batched state queries, cancel.
+
+States come from one ``squeue`` call for every job, then one ``scontrol show job`` (works
+with accounting off), then one ``sacct`` for what neither still knows: never one call per job.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._errors import RuntimeFailure
+
+FINISHED = frozenset(
+    {
+        "COMPLETED",
+        "FAILED",
+        "CANCELLED",
+        "TIMEOUT",
+        "OUT_OF_MEMORY",
+        "NODE_FAIL",
+        "PREEMPTED",
+        "BOOT_FAIL",
+        "DEADLINE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SlurmJob:
+    """What Slurm says of one job (``123`` or an array task ``123_4``)."""
+
+    id: str
+    state: str
+    elapsed: str = ""
+    exit_code: str = ""
+    node: str = ""
+
+    @property
+    def finished(self) -> bool:
+        """True once the job reached a final state."""
+        return self.state in FINISHED
+
+
+def _run(
+    args: Sequence[str], *, check: bool = True, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    if shutil.which(args[0]) is None:
+        raise RuntimeFailure(f"{args[0]} not found: is Slurm installed here?")
+    result = subprocess.run(list(args), capture_output=True, text=True, cwd=cwd)
+    if check and result.returncode != 0:
+        message = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise RuntimeFailure(f"{args[0]} failed: {message[-1] if message else f'exit {result.returncode}'}")
+    return result
+
+
+def sbatch(script: Path, options: Sequence[str] = (), cwd: Path | None = None) -> str:
+    """Submit ``script`` with ``sbatch --parsable``; return the job id."""
+    result = _run(["sbatch", "--parsable", *options, str(script)], cwd=cwd)
+    return result.stdout.strip().split(";")[0]
+
+
+def scancel(ids: Collection[str]) -> None:
+    """Cancel jobs (array tasks included) in one call."""
+    if ids:
+        _run(["scancel", *sorted(ids)], check=False)
+
+
+def max_array_size() -> int:
+    """The cluster's MaxArraySize (1001 when it cannot be read)."""
+    out = _run(["scontrol", "show", "config"], check=False).stdout
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "MaxArraySize" and value.strip().isdigit():
+            return int(value.strip())
+    return 1001
+
+
+def _squeue() -> dict[str, SlurmJob]:
+    out = _run(["squeue", "-h", "-r", "-o", "%i|%T|%M|%N"], check=False).stdout
+    jobs = {}
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) == 4:
+            jobs[parts[0]] = SlurmJob(parts[0], parts[1], parts[2], "", parts[3])
+    return jobs
+
+
+def _scontrol() -> dict[str, SlurmJob]:
+    out = _run(["scontrol", "show", "job", "-o"], check=False).stdout
+    jobs = {}
+    for line in out.splitlines():
+        fields = dict(token.split("=", 1) for token in line.split() if "=" in token)
+        if "JobId" not in fields:
+            continue
+        task = fields.get("ArrayTaskId")
+        key = f"{fields['ArrayJobId']}_{task}" if task and task.isdigit() else fields["JobId"]
+        node = fields.get("NodeList", "")
+        job = SlurmJob(
+            key, fields.get("JobState", ""), fields.get("RunTime", ""), fields.get("ExitCode", ""), node
+        )
+        jobs[key] = jobs[fields["JobId"]] = job
+    return jobs
+
+
+def _sacct(ids: Collection[str]) -> dict[str, SlurmJob]:
+    result = _run(
+        ["sacct", "-n", "-X", "-P", "-o", "JobID,State,Elapsed,ExitCode,NodeList", "-j", ",".join(ids)],
+        check=False,
+    )
+    jobs = {}
+    for line in result.stdout.splitlines() if result.returncode == 0 else []:
+        parts = line.split("|")
+        if len(parts) == 5:
+            jobs[parts[0]] = SlurmJob(parts[0], parts[1].split()[0], parts[2], parts[3], parts[4])
+    return jobs
+
+
+def job_states(ids: Collection[str]) -> dict[str, SlurmJob]:
+    """States of ``ids`` in at most three calls; a job no source knows is ``UNKNOWN``."""
+    wanted = set(ids)
+    found = {key: job for key, job in _squeue().items() if key in wanted}
+    if wanted - found.keys():
+        found.update({key: job for key, job in _scontrol().items() if key in wanted - found.keys()})
+    rest = wanted - found.keys()
+    if rest and shutil.which("sacct"):
+        found.update({key: job for key, job in _sacct(rest).items() if key in rest})
+    return {key: found.get(key, SlurmJob(key, "UNKNOWN")) for key in ids}
