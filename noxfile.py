@@ -6,6 +6,8 @@ extras into a fresh venv, which proves each piece installs and works alone.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -13,10 +15,28 @@ import nox
 ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
 SERVICE_MARKERS = "slurm or ssh or browser"
+# Debian packages a package's tests need, as {package: {binary: debian package}}.
+SYSTEM_DEPS = {"cm-cc": {"dot": "graphviz"}}
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = [*(f"test-{name}" for name in PACKAGES), "lint", "typecheck", "integration", "docs"]
+
+
+def _system_deps(session: nox.Session, name: str) -> None:
+    """Install missing Debian packages (as root), so `nox` works on a fresh machine."""
+    missing = [deb for binary, deb in SYSTEM_DEPS.get(name, {}).items() if shutil.which(binary) is None]
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run(
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            *missing,
+            external=True,
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+        )
 
 
 def _install(session: nox.Session, *names: str, extra: str = "test") -> None:
@@ -32,6 +52,7 @@ for _name in PACKAGES:
     @nox.session(name=f"test-{_name}")
     def _test(session: nox.Session, name: str = _name) -> None:
         """Unit tests of one package, in a venv holding only it."""
+        _system_deps(session, name)
         _install(session, name)
         session.run("pytest", f"packages/{name}/tests", "-m", f"not ({SERVICE_MARKERS})", *session.posargs)
 
@@ -55,6 +76,8 @@ def typecheck(session: nox.Session) -> None:
 def integration(session: nox.Session) -> None:
     """Tests that need the real services (Slurm, sshd, chromium), started here first."""
     session.run("bash", "services/up.sh", external=True)
+    for name in PACKAGES:
+        _system_deps(session, name)
     session.install(*(f"packages/{name}[test]" for name in PACKAGES))
     session.run(
         "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
