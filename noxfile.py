@@ -17,6 +17,8 @@ PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproje
 SERVICE_MARKERS = "slurm or ssh or browser"
 # Debian packages a package's tests need, as {package: {binary: debian package}}.
 SYSTEM_DEPS = {"cm-cc": {"dot": "graphviz"}}
+# Heavy distributions a package must not pull in.
+MUST_NOT_PULL = {name: ["fastapi", "apache-libcloud", "networkx"] for name in ("cm-common", "cm-sbatch")}
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
@@ -54,7 +56,21 @@ for _name in PACKAGES:
         """Unit tests of one package, in a venv holding only it."""
         _system_deps(session, name)
         _install(session, name)
+        _check_not_pulled(session, name)
         session.run("pytest", f"packages/{name}/tests", "-m", f"not ({SERVICE_MARKERS})", *session.posargs)
+
+
+def _check_not_pulled(session: nox.Session, name: str) -> None:
+    """Fail when the package's venv holds a distribution it must not pull in."""
+    banned = MUST_NOT_PULL.get(name)
+    if banned:
+        code = (
+            "import importlib.metadata as m, sys; "
+            "names = {x.metadata['Name'].lower() for x in m.distributions()}; "
+            "found = [d for d in sys.argv[1:] if d in names]; "
+            "sys.exit(f'pulled in: {found}' if found else 0)"
+        )
+        session.run("python", "-c", code, *banned, silent=True)
 
 
 @nox.session
