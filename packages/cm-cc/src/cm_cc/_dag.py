@@ -1,0 +1,75 @@
+"""Checking a workflow and turning it into a graph: sweeps fanned out, paths resolved, cycles refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+
+from cm_common import InputError
+
+from ._models import Job, WorkflowSpec
+from ._sweep import fan_out
+
+
+def _resolve(job: Job, base: Path) -> Job:
+    update: dict[str, str] = {}
+    for key in ("script", "python", "notebook"):
+        value = getattr(job, key)
+        if value is not None:
+            update[key] = str((base / Path(value).expanduser()).resolve())
+    if job.workdir is not None and job.kind != "ssh" and not (job.kind == "slurm" and job.host):
+        update["workdir"] = str((base / Path(job.workdir).expanduser()).resolve())
+    return job.model_copy(update=update) if update else job
+
+
+def expand(spec: WorkflowSpec, source: str = "workflow") -> list[Job]:
+    """Concrete jobs of ``spec``: sweeps fanned out (needing a sweep means all its parts), paths absolute."""
+    base = Path(spec.base)
+    jobs: list[Job] = []
+    parts: dict[str, list[str]] = {}
+    for job in spec.jobs:
+        if job.sweep is None:
+            jobs.append(_resolve(job, base))
+            continue
+        fanned = fan_out(job, (base / Path(job.sweep).expanduser()).resolve())
+        parts[job.name] = [item.name for item in fanned]
+        jobs.extend(fanned)
+    if parts:
+        jobs = [
+            job.model_copy(update={"needs": [n for need in job.needs for n in parts.get(need, [need])]})
+            for job in jobs
+        ]
+    check(jobs, source)
+    return jobs
+
+
+def check(jobs: list[Job], source: str) -> None:
+    """Refuse duplicate names, unknown needs or hosts, missing files and cycles, before anything runs."""
+    seen: set[str] = set()
+    for job in jobs:
+        if job.name in seen:
+            raise InputError(f"{source}: duplicate job name {job.name!r}")
+        seen.add(job.name)
+    for job in jobs:
+        for need in job.needs:
+            if need not in seen:
+                raise InputError(f"{source}: job {job.name!r}: field needs: unknown job {need!r}")
+        for key in ("script", "python", "notebook"):
+            value = getattr(job, key)
+            if value is not None and not Path(value).is_file():
+                raise InputError(f"{source}: job {job.name!r}: field {key}: no such file {value!r}")
+    graph(jobs, source)
+
+
+def graph(jobs: list[Job], source: str = "workflow") -> nx.DiGraph:
+    """The dependency graph (an edge runs from a need to the job needing it); a cycle is an InputError."""
+    dag = nx.DiGraph()
+    dag.add_nodes_from(job.name for job in jobs)
+    dag.add_edges_from((need, job.name) for job in jobs for need in job.needs)
+    try:
+        cycle = nx.find_cycle(dag)
+    except nx.NetworkXNoCycle:
+        return dag
+    path = " -> ".join([str(edge[0]) for edge in cycle] + [str(cycle[0][0])])
+    raise InputError(f"{source}: dependency cycle: {path}")

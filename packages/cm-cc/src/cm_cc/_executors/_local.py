@@ -1,0 +1,60 @@
+"""Local jobs: a subprocess in its own process group; its exit is the signal, its output streams in."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from .._command import local_argv
+from .._models import State
+from .._proc import start_time, stop_group
+from ._base import JobContext
+
+
+def job_environment(ctx: JobContext) -> dict[str, str]:
+    """This process's environment, the job's ``env`` and the CM_CC_* variables naming run, job and folder."""
+    extra = {"CM_CC_RUN": ctx.run, "CM_CC_JOB": ctx.job.name, "CM_CC_DIR": str(ctx.directory)}
+    return {**os.environ, **ctx.job.env, **extra}
+
+
+class LocalExecutor:
+    """Runs jobs as local subprocesses (``start_new_session``: a timeout or cancel kills the whole group)."""
+
+    async def execute(self, ctx: JobContext) -> int:
+        """Start the job, stream its stdout (progress lines) to its file, and wait for its exit."""
+        cwd = Path(ctx.job.workdir) if ctx.job.workdir else ctx.directory
+        with ctx.stdout.open("ab") as out, ctx.stderr.open("ab") as err:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *local_argv(ctx.job, ctx.script),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=err,
+                    cwd=cwd,
+                    env=job_environment(ctx),
+                    start_new_session=True,
+                )
+            except OSError as error:
+                err.write(f"cm-cc: cannot start: {error}\n".encode())
+                ctx.mark(message=f"cannot start: {error.strerror or error}")
+                return 127
+            ctx.mark(state=State.RUNNING, pid=process.pid, pid_start=start_time(process.pid))
+            try:
+                return await self._stream(process, out, ctx)
+            except asyncio.CancelledError:
+                await stop_group(process)
+                raise
+
+    @staticmethod
+    async def _stream(process: asyncio.subprocess.Process, out: BinaryIO, ctx: JobContext) -> int:
+        assert process.stdout is not None
+        async for line in process.stdout:
+            out.write(line)
+            out.flush()
+            ctx.line(line)
+        return await process.wait()
+
+    async def close(self) -> None:
+        """Nothing to release."""

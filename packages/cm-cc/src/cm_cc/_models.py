@@ -1,0 +1,151 @@
+"""The data of a workflow: jobs, hosts, states and the events a run emits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Kind = Literal["local", "ssh", "slurm"]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class State(StrEnum):
+    """The state of a job (and, for the final ones, of a run)."""
+
+    READY = "ready"
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+    @property
+    def final(self) -> bool:
+        """True for done, failed, skipped, cancelled and timeout."""
+        return self not in (State.READY, State.SUBMITTED, State.RUNNING)
+
+
+class Host(BaseModel):
+    """How to reach an SSH host: address, port, user and private key file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hostname: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    user: str | None = None
+    key: str | None = None
+
+
+class Job(BaseModel):
+    """One job of a workflow: what to run (``exec``, ``script``, ``python``, ``notebook``), where, after what.
+
+    ``sweep`` names a cm-sbatch output folder instead: the job fans out into one job per
+    experiment of its ``manifest.jsonl``, and jobs that need it wait for all of them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: Kind = "local"
+    host: str | None = None
+    user: str | None = None
+    exec: str | None = None
+    script: str | None = None
+    python: str | None = None
+    notebook: str | None = None
+    parameters: dict[str, Any] = {}
+    sweep: str | None = None
+    needs: list[str] = []
+    env: dict[str, str] = {}
+    workdir: str | None = None
+    retries: int = Field(default=0, ge=0)
+    backoff: float = Field(default=1.0, ge=0)
+    timeout: float | None = Field(default=None, gt=0)
+    label: str | None = None
+    resources: dict[str, str | int] = {}
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Job:
+        given = [key for key in ("exec", "script", "python", "notebook", "sweep") if getattr(self, key)]
+        if len(given) != 1:
+            raise ValueError(
+                f"job {self.name!r} needs exactly one of exec, script, python, notebook, sweep"
+                f" (has {', '.join(given) or 'none'})"
+            )
+        if self.kind == "ssh" and not self.host:
+            raise ValueError(f"job {self.name!r} of kind ssh needs a host")
+        return self
+
+
+class WorkflowSpec(BaseModel):
+    """A whole workflow: its name, the jobs, the SSH hosts they name and the graph label template."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "workflow"
+    jobs: list[Job] = []
+    hosts: dict[str, Host] = {}
+    label: str = "{name}"
+    base: str = "."
+
+
+@dataclass(frozen=True)
+class Event:
+    """A state change of a run (``job`` None) or of one of its jobs, as handed to ``on_event`` hooks."""
+
+    run: str
+    job: str | None
+    state: str
+    progress: int | None = None
+    time: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class JobStatus:
+    """What the store knows of one job of a run."""
+
+    name: str
+    state: State
+    kind: str = "local"
+    host: str = ""
+    attempt: int = 0
+    progress: int = 0
+    exit_code: int | None = None
+    pid: int | None = None
+    pid_start: str = ""
+    slurm_id: str = ""
+    started: float | None = None
+    ended: float | None = None
+    message: str = ""
+    needs: list[str] = field(default_factory=list)
+
+    @property
+    def elapsed(self) -> float | None:
+        """Seconds from start to end (or to now while running)."""
+        if self.started is None:
+            return None
+        return (self.ended or time.time()) - self.started
+
+
+@dataclass
+class RunStatus:
+    """What the store knows of one run."""
+
+    id: str
+    workflow: str
+    state: str
+    directory: str
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    pid: int | None = None
+    pid_start: str = ""
+    parallel: int = 1
+    counts: dict[str, int] = field(default_factory=dict)

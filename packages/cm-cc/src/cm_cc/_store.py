@@ -1,0 +1,158 @@
+"""Run state in SQLite (WAL): one transaction per transition, readable by any other process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cm_common import InputError, cm_home
+
+from ._models import Job, JobStatus, RunStatus, State
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, workflow TEXT NOT NULL, state TEXT NOT NULL, directory TEXT NOT NULL,
+  spec TEXT NOT NULL, created REAL NOT NULL, started REAL, ended REAL,
+  pid INTEGER, pid_start TEXT NOT NULL DEFAULT '', parallel INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, name TEXT NOT NULL,
+  state TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL DEFAULT '', attempt INTEGER NOT NULL DEFAULT 0,
+  progress INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, pid INTEGER, pid_start TEXT NOT NULL DEFAULT '',
+  slurm_id TEXT NOT NULL DEFAULT '', started REAL, ended REAL, message TEXT NOT NULL DEFAULT '',
+  needs TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (run, name)
+);
+"""
+_JOB_FIELDS = set(JobStatus.__dataclass_fields__) - {"name", "needs"}
+_RUN_FIELDS = {"state", "started", "ended", "pid", "pid_start", "parallel"}
+
+
+def default_path() -> Path:
+    """Where the state database lives: ``$CM_HOME/cc/state.db``."""
+    return cm_home() / "cc" / "state.db"
+
+
+class Store:
+    """The SQLite state of every run; safe to share between threads, and to read from other processes."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def _write(self, sql: str, rows: Iterable[list[Any]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(sql, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def create_run(self, run: str, workflow: str, directory: Path, spec: str, jobs: list[Job]) -> None:
+        """Record a new run and all its jobs (state ready) in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO runs (id, workflow, state, directory, spec, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (run, workflow, State.READY.value, str(directory), spec, time.time()),
+            )
+            self._db.executemany(
+                "INSERT INTO jobs (run, seq, name, state, kind, host, needs) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run, seq, job.name, State.READY.value, job.kind, job.host or "", json.dumps(job.needs))
+                    for seq, job in enumerate(jobs)
+                ],
+            )
+            self._db.execute("COMMIT")
+
+    def update_job(self, run: str, name: str, **fields: Any) -> None:
+        """Change fields of one job in one transaction."""
+        self.update_jobs(run, [name], **fields)
+
+    def update_jobs(self, run: str, names: Iterable[str], **fields: Any) -> None:
+        """Change the same fields of several jobs in one transaction."""
+        unknown = set(fields) - _JOB_FIELDS
+        if unknown:
+            raise ValueError(f"not job fields: {sorted(unknown)}")
+        columns = ", ".join(f"{key} = ?" for key in fields)
+        values = [_plain(value) for value in fields.values()]
+        sql = f"UPDATE jobs SET {columns} WHERE run = ? AND name = ?"  # noqa: S608 - columns checked above
+        self._write(sql, ([*values, run, n] for n in names))
+
+    def update_run(self, run: str, **fields: Any) -> None:
+        """Change fields of a run in one transaction."""
+        unknown = set(fields) - _RUN_FIELDS
+        if unknown:
+            raise ValueError(f"not run fields: {sorted(unknown)}")
+        columns = ", ".join(f"{key} = ?" for key in fields)
+        self._write(f"UPDATE runs SET {columns} WHERE id = ?", [[*map(_plain, fields.values()), run]])  # noqa: S608
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, tuple(args)))
+
+    def spec(self, run: str) -> str:
+        """The workflow (jobs already expanded) the run was made from, as JSON."""
+        rows = self._query("SELECT spec FROM runs WHERE id = ?", [run])
+        if not rows:
+            raise InputError(f"no run {run!r} (see cm-cc runs)")
+        return str(rows[0]["spec"])
+
+    def jobs(self, run: str) -> list[JobStatus]:
+        """Every job of ``run`` in workflow order."""
+        rows = self._query("SELECT * FROM jobs WHERE run = ? ORDER BY seq", [run])
+        return [_job_status(row) for row in rows]
+
+    def run(self, run: str | None = None) -> RunStatus:
+        """One run (the latest when ``run`` is None), with counts of jobs per state."""
+        if run is None:
+            rows = self._query("SELECT * FROM runs ORDER BY created DESC, id DESC LIMIT 1")
+            if not rows:
+                raise InputError("no runs yet")
+        else:
+            rows = self._query("SELECT * FROM runs WHERE id = ?", [run])
+            if not rows:
+                raise InputError(f"no run {run!r} (see cm-cc runs)")
+        return self._run_status(rows[0])
+
+    def runs(self) -> list[RunStatus]:
+        """All runs, newest first."""
+        return [
+            self._run_status(row) for row in self._query("SELECT * FROM runs ORDER BY created DESC, id DESC")
+        ]
+
+    def _run_status(self, row: sqlite3.Row) -> RunStatus:
+        counts = self._query(
+            "SELECT state, COUNT(*) AS n FROM jobs WHERE run = ? GROUP BY state", [row["id"]]
+        )
+        fields = {key: row[key] for key in row.keys() if key != "spec"}  # noqa: SIM118 - sqlite3.Row
+        return RunStatus(**fields, counts={r["state"]: r["n"] for r in counts})
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, State) else value
+
+
+def _job_status(row: sqlite3.Row) -> JobStatus:
+    fields = {key: row[key] for key in row.keys() if key not in ("run", "seq")}  # noqa: SIM118 - sqlite3.Row
+    fields["state"] = State(fields["state"])
+    fields["needs"] = json.loads(fields["needs"])
+    return JobStatus(**fields)

@@ -1,0 +1,236 @@
+"""The ``cm-cc`` command (also ``cm cc``): run, resume, watch and cancel workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.live import Live
+
+from cm_common import InputError, OutputOption, RuntimeFailure, err_console, output_format, print_records
+from cm_common import run as run_app
+
+from ._control import cancel_run
+from ._graph import build, render
+from ._live import LiveView
+from ._models import JobStatus, Kind, RunStatus
+from ._scheduler import Engine
+from ._store import Store
+from ._workflow import Workflow, drive
+
+app = typer.Typer(
+    name="cc",
+    help="Run workflows of jobs on local, SSH and Slurm hosts, with live status, graph and resume.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+JOB_COLUMNS = ["name", "state", "kind", "host", "attempt", "progress", "exit_code", "elapsed", "message"]
+RUN_COLUMNS = ["id", "workflow", "state", "jobs", "done", "failed", "created", "directory"]
+
+
+def _job_record(job: JobStatus) -> dict[str, Any]:
+    elapsed = job.elapsed
+    return {
+        "name": job.name,
+        "state": job.state.value,
+        "kind": job.kind,
+        "host": job.host,
+        "attempt": job.attempt,
+        "progress": job.progress,
+        "exit_code": job.exit_code,
+        "elapsed": None if elapsed is None else round(elapsed, 3),
+        "slurm_id": job.slurm_id,
+        "message": job.message,
+    }
+
+
+def _run_record(run: RunStatus) -> dict[str, Any]:
+    from datetime import datetime
+
+    return {
+        "id": run.id,
+        "workflow": run.workflow,
+        "state": run.state,
+        "jobs": sum(run.counts.values()),
+        "done": run.counts.get("done", 0),
+        "failed": run.counts.get("failed", 0) + run.counts.get("timeout", 0),
+        "created": datetime.fromtimestamp(run.created).isoformat(timespec="seconds"),
+        "directory": run.directory,
+    }
+
+
+def _print_jobs(store: Store, run: str, output: Any) -> None:
+    records = [_job_record(job) for job in store.jobs(run)]
+    print_records(records, output_format(output), columns=JOB_COLUMNS)
+
+
+def _resources(items: list[str]) -> dict[str, str | int]:
+    pairs: dict[str, str | int] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--resource {item!r}: expected key=value (e.g. partition=debug)")
+        pairs[key] = value
+    return pairs
+
+
+def _workflow(
+    file: Path | None, sweep: Path | None, then: str | None, kind: Kind, host: str | None, resource: list[str]
+) -> Workflow:
+    if (file is None) == (sweep is None):
+        raise InputError("give a workflow file or --sweep OUT (exactly one), or --resume RUN")
+    if sweep is not None:
+        return Workflow.from_sweep(sweep, then=then, kind=kind, host=host, resources=_resources(resource))
+    if then or host or resource:
+        raise InputError("--then, --host and --resource go with --sweep")
+    assert file is not None
+    return Workflow.load(file)
+
+
+async def _drive(engine: Engine, graph: Path | None, quiet: bool) -> RunStatus:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, engine.cancel)
+    err_console.print(
+        f"run {engine.run_id}: {len(engine.jobs)} jobs, folder {engine.directory}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if quiet or not err_console.is_terminal:
+        return await drive(engine, graph)
+    view = LiveView({job.name: job.state for job in engine.store.jobs(engine.run_id)})
+    engine.hooks.append(view)
+    with Live(view, console=err_console, refresh_per_second=8, transient=False):
+        return await drive(engine, graph)
+
+
+def _finish(store: Store, result: RunStatus, output: Any) -> None:
+    print_records(
+        [_job_record(job) for job in store.jobs(result.id)], output_format(output), columns=JOB_COLUMNS
+    )
+    if result.state != "done":
+        counts = ", ".join(f"{state} {n}" for state, n in sorted(result.counts.items()))
+        raise RuntimeFailure(f"run {result.id} {result.state} ({counts}); see cm-cc logs {result.id} JOB")
+    err_console.print(f"run {result.id} done", highlight=False)
+
+
+@app.command("run")
+def run_command(
+    workflow: Annotated[
+        Path | None, typer.Argument(help="workflow YAML (native or cloudmesh-cc form)")
+    ] = None,
+    sweep: Annotated[
+        Path | None, typer.Option(help="a cm-sbatch output folder: one job per experiment")
+    ] = None,
+    then: Annotated[
+        str | None, typer.Option(help="with --sweep: a command run here after every experiment")
+    ] = None,
+    kind: Annotated[str, typer.Option(help="with --sweep: local, ssh or slurm")] = "local",
+    host: Annotated[
+        str | None, typer.Option(help="with --sweep: SSH host for ssh (or remote slurm) jobs")
+    ] = None,
+    resource: Annotated[list[str], typer.Option(help="with --sweep: sbatch option key=value (repeat)")] = [],  # noqa: B006
+    resume: Annotated[str | None, typer.Option(help="resume this run: done jobs stay done")] = None,
+    parallel: Annotated[int | None, typer.Option(min=1, help="jobs at once (default: CPU count)")] = None,
+    fail_fast: Annotated[bool, typer.Option(help="stop everything at the first failure")] = False,
+    graph: Annotated[
+        Path | None, typer.Option(help="keep an SVG/PNG/DOT graph of the run up to date")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live view")] = False,
+    output: OutputOption = None,
+) -> None:
+    """Run a workflow file or a sweep (with a final --then step), or --resume a run."""
+    if kind not in ("local", "ssh", "slurm"):
+        raise InputError(f"--kind {kind!r}: expected local, ssh or slurm")
+    store = Store()
+    if resume is not None:
+        if workflow or sweep:
+            raise InputError("--resume RUN takes no workflow file or --sweep")
+        store.run(resume)
+        run = resume
+    else:
+        run = _workflow(workflow, sweep, then, kind, host, resource).create_run(store)  # type: ignore[arg-type]
+    engine = Engine(run, store=store, parallel=parallel, fail_fast=fail_fast)
+    result = asyncio.run(_drive(engine, graph, quiet))
+    _finish(store, result, output)
+
+
+@app.command("check")
+def check_command(
+    workflow: Annotated[Path, typer.Argument(help="workflow YAML")], output: OutputOption = None
+) -> None:
+    """Validate a workflow without running it; list its jobs."""
+    jobs = Workflow.load(workflow).check()
+    records = [
+        {"name": j.name, "kind": j.kind, "host": j.host or "", "needs": ",".join(j.needs)} for j in jobs
+    ]
+    print_records(records, output_format(output), columns=["name", "kind", "host", "needs"])
+
+
+@app.command("status")
+def status_command(
+    run: Annotated[str | None, typer.Argument(help="run id (default: the latest)")] = None,
+    output: OutputOption = None,
+) -> None:
+    """The jobs of a run with state, progress and times."""
+    store = Store()
+    record = store.run(run)
+    err_console.print(f"run {record.id} ({record.workflow}): {record.state}", highlight=False)
+    print_records(
+        [_job_record(job) for job in store.jobs(record.id)], output_format(output), columns=JOB_COLUMNS
+    )
+
+
+@app.command("runs")
+def runs_command(output: OutputOption = None) -> None:
+    """All runs, newest first."""
+    print_records([_run_record(run) for run in Store().runs()], output_format(output), columns=RUN_COLUMNS)
+
+
+@app.command("logs")
+def logs_command(
+    run: Annotated[str, typer.Argument(help="run id")],
+    job: Annotated[str, typer.Argument(help="job name")],
+    stderr: Annotated[bool, typer.Option(help="show standard error instead of output")] = False,
+) -> None:
+    """Print a job's output (or --stderr)."""
+    store = Store()
+    record = store.run(run)
+    if job not in {status.name for status in store.jobs(run)}:
+        raise InputError(f"run {run} has no job {job!r}")
+    path = Path(record.directory) / job / ("stderr" if stderr else "stdout")
+    if path.exists():
+        sys.stdout.buffer.write(path.read_bytes())
+
+
+@app.command("cancel")
+def cancel_command(run: Annotated[str, typer.Argument(help="run id")]) -> None:
+    """Stop a run: kill its local jobs, scancel its Slurm jobs, stop remote ones."""
+    err_console.print(cancel_run(run), highlight=False)
+
+
+@app.command("graph")
+def graph_command(
+    source: Annotated[str, typer.Argument(help="a workflow file or a run id")],
+    out: Annotated[Path, typer.Option("--out", help="SVG, PNG or DOT file")] = Path("workflow.svg"),
+) -> None:
+    """Draw a workflow, or a run with its states, as SVG, PNG or DOT."""
+    if Path(source).is_file():
+        Workflow.load(source).graph(out)
+    else:
+        store = Store()
+        record = store.run(source)
+        engine = Engine(record.id, store=store)
+        labels = {job.name: job.label or "" for job in engine.jobs.values()}
+        render(build(store.jobs(record.id), labels, engine.spec.label), out)
+    err_console.print(f"wrote {out}", highlight=False)
+
+
+def main() -> NoReturn:
+    """Entry point of ``cm-cc``."""
+    run_app(app, prog_name="cm-cc")
