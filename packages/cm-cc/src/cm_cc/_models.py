@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Kind = Literal["local", "ssh", "slurm"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -32,9 +33,9 @@ class State(StrEnum):
 
 
 class Host(BaseModel):
-    """How to reach an SSH host: address, port, user and private key file."""
+    """How to reach an SSH host: address, port, user and private key file (unset: from ``~/.ssh/config``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     hostname: str
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -69,6 +70,14 @@ class Job(BaseModel):
     timeout: float | None = Field(default=None, gt=0)
     label: str | None = None
     resources: dict[str, str | int] = {}
+
+    @field_validator("resources")
+    @classmethod
+    def _option_names(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        bad = [key for key in value if not re.fullmatch(r"[a-z][a-z0-9-]*", key)]
+        if bad:
+            raise ValueError(f"not an sbatch option name: {bad[0]!r}")
+        return value
 
     @model_validator(mode="after")
     def _one_action(self) -> Job:
