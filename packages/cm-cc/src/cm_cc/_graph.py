@@ -59,6 +59,13 @@ def label_lookup(status: JobStatus, now: float | None = None) -> Callable[[str],
     return lookup
 
 
+def check_labels(labels: Mapping[str, str], default: str, source: str) -> None:
+    """Render every label template once so an unknown placeholder stops the run before it starts."""
+    for name, text in labels.items():
+        sample = JobStatus(name, State.READY, started=0.0, ended=0.0)
+        Template(text or default, f"{source}: label of {name}").render(label_lookup(sample))
+
+
 def build(statuses: list[JobStatus], labels: Mapping[str, str], default: str = "{name}") -> pydot.Dot:
     """The graph of a run: one node per job, labelled from its template, filled by its state."""
     dot = pydot.Dot("workflow", graph_type="digraph", rankdir="TB")

@@ -15,7 +15,8 @@ from cm_common import InputError, parse_yaml
 from ._models import Job, WorkflowSpec
 
 # Node fields of the cloudmesh-cc form that describe state, not what to run: read and dropped.
-_CLOUDMESH_STATE = {"status", "progress", "parent", "created", "modified", "instance", "done", "venv"}
+_CLOUDMESH_STATE = {"status", "progress", "parent", "created", "modified", "instance", "done", "venv", "pid"}
+_ACTIONS = ("exec", "script", "python", "notebook")
 _BY_SUFFIX = {".sh": "script", ".py": "python", ".ipynb": "notebook"}
 
 
@@ -65,8 +66,15 @@ def _job(raw: Any, prefix: tuple[str | int, ...], source: str, text: str | None)
 def _cloudmesh_node(name: str, raw: Any) -> Any:
     if not isinstance(raw, dict):
         return raw
-    node = {key: value for key, value in raw.items() if key not in _CLOUDMESH_STATE}
+    node = {key: value for key, value in raw.items() if key not in _CLOUDMESH_STATE and value is not None}
     node.setdefault("name", name)
+    if "label_format" in node:
+        node["label"] = node.pop("label_format")
+    if not any(key in node for key in _ACTIONS):
+        node["script"] = f"{node['name']}.sh"  # cloudmesh-cc runs NAME.sh by default
+    command = node.get("exec")
+    if isinstance(command, str) and Path(command).suffix in (".py", ".ipynb") and " " not in command:
+        node[_BY_SUFFIX[Path(command).suffix]] = node.pop("exec")
     if node.get("kind", "local") == "local":
         node.pop("host", None)
         node.pop("user", None)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ._dag import expand
-from ._graph import GraphWriter, build, render
+from ._graph import GraphWriter, build, check_labels, render
 from ._loader import load_spec
 from ._models import Host, Job, JobStatus, Kind, RunStatus, State, WorkflowSpec
 from ._scheduler import Engine, EventHook, create_run
@@ -81,7 +81,9 @@ class Workflow:
 
     def check(self) -> list[Job]:
         """The concrete jobs, sweeps fanned out; InputError on cycles, unknown needs, duplicates, no file."""
-        return expand(self.spec, self.source)
+        jobs = expand(self.spec, self.source)
+        check_labels({job.name: job.label or "" for job in jobs}, self.spec.label, self.source)
+        return jobs
 
     def graph(self, path: str | Path) -> None:
         """Draw the workflow (every job ready) to an SVG, PNG or DOT file."""
