@@ -1,0 +1,195 @@
+"""``cm-sbatch``: generate parameter-sweep experiments, submit them to Slurm, track, resubmit, trace."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cm_common import InputError, OutputOption, err_console, output_format, print_records, run
+
+from ._experiment import Experiment, Layout
+from ._generate import write_sweep
+from ._jobs import SweepOutput
+from ._trace import trace as run_trace
+
+app = typer.Typer(
+    name="sbatch",
+    help="Parameter-sweep experiments for Slurm: generate, submit, status, resubmit, cancel, trace.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+OutArgument = Annotated[Path, typer.Argument(help="folder written by cm-sbatch generate")]
+ArrayOption = Annotated[bool, typer.Option("--array", help="submit as job arrays, not one job each")]
+ParallelOption = Annotated[int | None, typer.Option("--max-parallel", help="at most N running at once")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")]
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr while a terminal watches, else nothing."""
+    if not err_console.is_terminal or total < 2:
+        yield None
+        return
+    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {name: entry[name] for name in ("id", "directory") if name in entry}
+    row.update({key: entry["parameters"].get(key) for key in keys})
+    return row
+
+
+@app.command()
+def generate(
+    template: Annotated[Path, typer.Argument(help="script template, e.g. slurm.in.sh")],
+    config: Annotated[
+        list[Path] | None, typer.Option("--config", "-c", help="YAML/JSON config, repeatable")
+    ] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="key=value on top of the configs")] = None,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", "-e", help='sweep, "epoch=1,2 x=[1-3]"')
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="output folder (default: out)")] = None,
+    layout: Annotated[str, typer.Option("--layout", help="hierarchical or flat")] = "hierarchical",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the experiments, write nothing")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="replace an existing output (job records kept)")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="experiments shown by --dry-run (0: all)")] = 20,
+    output: OutputOption = None,
+) -> None:
+    """Generate one folder per experiment: the rendered script and its resolved config.yaml."""
+    if layout not in ("hierarchical", "flat"):
+        raise InputError(f"--layout: expected hierarchical or flat, got {layout!r}")
+    chosen: Layout = "flat" if layout == "flat" else "hierarchical"
+    exp = Experiment(template, config or [], overrides=sets or [], experiment=experiment, layout=chosen)
+    fmt = output_format(output)
+    if dry_run:
+        count = len(exp)
+        if count == 0:
+            raise InputError("the sweep yields zero experiments: the include/exclude rules keep none")
+        shown = list(itertools.islice(exp, limit if limit > 0 else None))
+        rows = [
+            _flat({"id": r.id, "directory": r.directory, "parameters": r.parameters}, exp.sweep.keys)
+            for r in shown
+        ]
+        more = f" (first {len(rows)} shown)" if len(rows) < count else ""
+        print_records(rows, fmt, title=f"{count} experiments{more}")
+        if fmt != "table":
+            err_console.print(f"{count} experiments{more}", highlight=False)
+        return
+    target = out or Path("out")
+    started = time.perf_counter()
+    with _progress(exp.sweep.combinations(), "generating") as progress:
+        count = write_sweep(exp, target, force=force, progress=progress)
+    seconds = round(time.perf_counter() - started, 3)
+    err_console.print(f"generated {count} experiments in {target} ({seconds} s)", highlight=False)
+    if fmt != "table":
+        print_records([{"out": str(target), "experiments": count, "seconds": seconds}], fmt)
+
+
+def _show_jobs(records: list[dict[str, Any]], output: OutputOption, what: str) -> None:
+    if not records:
+        err_console.print(f"nothing to {what}", highlight=False)
+        return
+    fmt = output_format(output)
+    columns = ["id", "job", "command"] if "command" in records[0] else ["id", "job", "submitted"]
+    print_records(records, fmt, columns=columns)
+
+
+@app.command()
+def submit(
+    out: OutArgument,
+    array: ArrayOption = False,
+    max_parallel: ParallelOption = None,
+    dry_run: DryRunOption = False,
+    output: OutputOption = None,
+) -> None:
+    """Submit every experiment not submitted yet (sbatch --parsable) and record the job ids."""
+    sweep = SweepOutput(out)
+    with _progress(len(sweep.experiments()), "submitting") as progress:
+        records = sweep.submit(array=array, max_parallel=max_parallel, dry_run=dry_run, progress=progress)
+    _show_jobs(records, output, "submit: every experiment has a job (see resubmit)")
+
+
+@app.command()
+def status(
+    out: OutArgument,
+    wait: Annotated[float, typer.Option("--wait", help="poll until all jobs finish, up to S seconds")] = 0,
+    output: OutputOption = None,
+) -> None:
+    """State, elapsed time, progress and traced energy of every experiment (batched Slurm queries)."""
+    sweep = SweepOutput(out)
+    rows = sweep.wait(timeout=wait) if wait > 0 else sweep.status()
+    fmt = output_format(output)
+    if fmt == "table":
+        keys = list(rows[0]["parameters"]) if rows else []
+        rows = [
+            {**_flat(row, keys), **{k: v for k, v in row.items() if k not in ("id", "parameters")}}
+            for row in rows
+        ]
+    print_records(rows, fmt)
+
+
+@app.command()
+def resubmit(
+    out: OutArgument,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="only failed, timed-out or cancelled experiments")
+    ] = False,
+    every: Annotated[bool, typer.Option("--all", help="every experiment again")] = False,
+    array: ArrayOption = False,
+    max_parallel: ParallelOption = None,
+    dry_run: DryRunOption = False,
+    output: OutputOption = None,
+) -> None:
+    """Submit again the experiments that failed (``--failed``) or all of them (``--all``)."""
+    if failed == every:
+        raise InputError("resubmit: say which, --failed or --all")
+    records = SweepOutput(out).resubmit(
+        failed=failed, array=array, max_parallel=max_parallel, dry_run=dry_run
+    )
+    _show_jobs(records, output, "resubmit: no experiment failed")
+
+
+@app.command()
+def cancel(out: OutArgument) -> None:
+    """Cancel every job of this sweep that has not finished."""
+    cancelled = SweepOutput(out).cancel()
+    err_console.print(f"cancelled {len(cancelled)} jobs", highlight=False)
+
+
+@app.command("list")
+def list_experiments(out: OutArgument, output: OutputOption = None) -> None:
+    """The experiments of a generated folder: id, directory and parameters."""
+    experiments = SweepOutput(out).experiments()
+    keys = list(experiments[0]["parameters"]) if experiments else []
+    print_records([_flat(entry, keys) for entry in experiments], output_format(output))
+
+
+@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+def trace(
+    command: Annotated[list[str], typer.Argument(help="the command to run, after --")],
+    interval: Annotated[float, typer.Option("--interval", help="seconds between samples")] = 1.0,
+    csv_path: Annotated[Path | None, typer.Option("--csv", help="CSV file (default trace-JOBID.csv)")] = None,
+    gpu: Annotated[bool | None, typer.Option("--gpu/--cpu", help="force NVML or the CPU sampler")] = None,
+) -> None:
+    """Run a command while sampling GPU (NVML) or CPU usage and energy into a CSV; exit with its code."""
+    code = run_trace(command, interval=interval, csv_path=csv_path, gpu=gpu)
+    raise typer.Exit(code)
+
+
+def main() -> NoReturn:
+    """Entry point of ``cm-sbatch``."""
+    run(app, prog_name="cm-sbatch")
