@@ -1,0 +1,155 @@
+"""Jobs on the real sshd (127.0.0.1) and the real single-node Slurm, alone and mixed with local jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import cli, gone, wait_until, write_sweep, write_workflow
+
+from cm_cc import Engine, Event, Host, Job, State, Store, Workflow
+
+
+def lab(sshd: dict[str, str]) -> dict[str, Host]:
+    return {"lab": Host(hostname=sshd["host"], port=int(sshd["port"]), user=sshd["user"], key=sshd["key"])}
+
+
+@pytest.mark.ssh
+@pytest.mark.slurm
+def test_local_then_ssh_then_slurm_then_local(tmp_path: Path, sshd: dict[str, str], slurm: str) -> None:
+    hosts = {
+        "lab": {"hostname": sshd["host"], "port": int(sshd["port"]), "user": sshd["user"], "key": sshd["key"]}
+    }
+    flow = write_workflow(
+        tmp_path / "wf.yaml",
+        {
+            "name": "mixed",
+            "hosts": hosts,
+            "jobs": [
+                {"name": "prepare", "exec": f"echo prepared > {tmp_path / 'data'}"},
+                {
+                    "name": "remote",
+                    "kind": "ssh",
+                    "host": "lab",
+                    "needs": ["prepare"],
+                    "exec": f"echo '# cloudmesh progress=50'; cat {tmp_path / 'data'}; echo $CM_CC_JOB",
+                },
+                {
+                    "name": "train",
+                    "kind": "slurm",
+                    "resources": {"partition": slurm},
+                    "needs": ["remote"],
+                    "exec": f"echo trained on $SLURM_JOB_PARTITION > {tmp_path / 'model'}",
+                },
+                {
+                    "name": "remote-train",
+                    "kind": "slurm",
+                    "host": "lab",
+                    "needs": ["remote"],
+                    "resources": {"partition": slurm},
+                    "exec": "echo remote $SLURM_JOB_ID",
+                },
+                {"name": "analyze", "exec": f"cat {tmp_path / 'model'}", "needs": ["train", "remote-train"]},
+            ],
+        },
+    )
+    result = cli("run", str(flow), "-q", "-o", "json", "--graph", str(tmp_path / "g.svg"))
+    assert result.returncode == 0, result.stderr
+    store = Store()
+    run = store.runs()[0]
+    assert run.state == "done" and run.counts == {"done": 5}
+    folder = Path(run.directory)
+    assert (folder / "remote" / "stdout").read_text().splitlines()[1:] == ["prepared", "remote"]
+    assert (folder / "analyze" / "stdout").read_text() == f"trained on {slurm}\n"
+    assert (folder / "remote-train" / "stdout").read_text().startswith("remote ")
+    jobs = {job.name: job for job in store.jobs(run.id)}
+    assert jobs["train"].slurm_id and jobs["remote-train"].slurm_id and jobs["remote"].host == "lab"
+
+
+@pytest.mark.ssh
+def test_ssh_exit_code_and_stderr_come_back(sshd: dict[str, str]) -> None:
+    flow = Workflow(
+        "ssh", [Job(name="bad", kind="ssh", host="lab", exec="echo oops >&2; exit 5")], hosts=lab(sshd)
+    )
+    result = flow.run()
+    job = flow.status()[0]
+    assert (result.state, job.state, job.exit_code) == ("failed", State.FAILED, 5)
+    assert (Path(result.directory) / "bad" / "stderr").read_text() == "oops\n"
+
+
+@pytest.mark.ssh
+def test_ssh_timeout_kills_the_remote_process_group(tmp_path: Path, sshd: dict[str, str]) -> None:
+    pid_file = tmp_path / "remote.pid"
+    job = Job(name="slow", kind="ssh", host="lab", timeout=2, exec=f"sleep 300 & echo $! > {pid_file}; wait")
+    flow = Workflow("ssh-timeout", [job], hosts=lab(sshd))
+    flow.run()
+    assert flow.status()[0].state == State.TIMEOUT
+    wait_until(lambda: gone(int(pid_file.read_text())), limit=20)
+
+
+@pytest.mark.ssh
+def test_unreachable_host_fails_the_job_not_the_engine(sshd: dict[str, str]) -> None:
+    hosts = {"nowhere": Host(hostname="127.0.0.1", port=1, user="root", key=sshd["key"])}
+    flow = Workflow("ssh-down", [Job(name="x", kind="ssh", host="nowhere", exec="true")], hosts=hosts)
+    assert flow.run().state == "failed"
+    assert "ssh 127.0.0.1" in flow.status()[0].message
+
+
+@pytest.mark.slurm
+def test_slurm_failure_and_cancel(tmp_path: Path, slurm: str) -> None:
+    flow = Workflow(
+        "slurm",
+        [
+            Job(name="fails", kind="slurm", exec="exit 3", resources={"partition": slurm}),
+            Job(name="long", kind="slurm", exec="sleep 300", resources={"partition": slurm}),
+        ],
+    )
+    store = Store()
+    run = flow.create_run(store)
+    engine = Engine(run, store=store, parallel=2, poll=0.3)
+
+    def hook(event: Event) -> None:
+        if event.job == "fails" and event.state == "failed":
+            engine.cancel()
+
+    engine.hooks.append(hook)
+    assert asyncio.run(engine.run()).state == "cancelled"
+    jobs = {job.name: job for job in store.jobs(run)}
+    assert (jobs["fails"].state, jobs["fails"].exit_code) == (State.FAILED, 3)
+    assert jobs["long"].state == State.CANCELLED
+    queue = subprocess.run(
+        ["squeue", "-h", "-j", jobs["long"].slurm_id, "-o", "%T"], capture_output=True, text=True
+    )
+    assert queue.stdout.strip() in ("", "CANCELLED", "COMPLETING")
+
+
+@pytest.mark.slurm
+def test_a_sweep_through_slurm(tmp_path: Path, slurm: str) -> None:
+    out = tmp_path / "sweep"
+    write_sweep(out, 3, 'echo "{\\"x\\": $X}" > result.json')
+    result = cli(
+        "run",
+        "--sweep",
+        str(out),
+        "--kind",
+        "slurm",
+        "--resource",
+        f"partition={slurm}",
+        "-q",
+        "--then",
+        f"python3 -c 'import glob; print(len(glob.glob(\"{out}/*/result.json\")))'",
+    )
+    assert result.returncode == 0, result.stderr
+    run = Store().runs()[0]
+    assert (Path(run.directory) / "then" / "stdout").read_text() == "3\n"
+
+
+@pytest.mark.ssh
+def test_a_sweep_over_ssh(tmp_path: Path, sshd: dict[str, str]) -> None:
+    out = tmp_path / "sweep"
+    write_sweep(out, 2, "hostname > where.txt")
+    flow = Workflow.from_sweep(out, kind="ssh", host="lab", hosts=lab(sshd))
+    assert flow.run().state == "done"
+    assert (out / "exp-0" / "where.txt").exists() and (out / "exp-1" / "where.txt").exists()
