@@ -7,6 +7,7 @@ Sections: ``experiment:`` (or ``experiments:``) holds the swept keys; ``sweep:``
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -28,7 +29,7 @@ _KEY = re.compile(r"^[A-Za-z_][\w-]*$")
 def load_config(source: ConfigInput) -> dict[str, Any]:
     """One config: a mapping as given, or a YAML/JSON file (errors name file and line)."""
     if isinstance(source, Mapping):
-        return dict(source)
+        return copy.deepcopy(dict(source))
     path = Path(source)
     if path.suffix == ".json":
         try:
@@ -133,12 +134,9 @@ def _as_list(value: Any, name: str) -> list[Any]:
     raise InputError(f"{META_SECTION}.{name}: expected a list, got {type(value).__name__}")
 
 
-def build_spec(
-    experiment: Mapping[str, Any], meta: Mapping[str, Any], cli: Mapping[str, list[Scalar]] | None = None
-) -> SweepSpec:
-    """The SweepSpec of a resolved experiment section, the meta section and ``--experiment``."""
+def build_spec(experiment: Mapping[str, Any], meta: Mapping[str, Any]) -> SweepSpec:
+    """The SweepSpec of a resolved experiment section (``--experiment`` merged in) and the meta section."""
     values = {str(key): expand(value, f"experiment.{key}") for key, value in experiment.items()}
-    values.update(cli or {})
     for key in values:
         if not _KEY.match(key):
             raise InputError(f"experiment: key {key!r} must be a name (letters, digits, _ or -)")

@@ -137,7 +137,8 @@ class Experiment:
         resolved_experiment = resolved.pop("experiment")
         self._needed = {key: static_raw[key] for key in needed}
         self._dynamic = {key: attributes[key] for key in attributes if key in dynamic}
-        self.sweep = Sweep(build_spec(resolved_experiment, meta, cli))
+        ordered = {key: cli.get(key, resolved_experiment.get(key)) for key in raw_experiment}
+        self.sweep = Sweep(build_spec({**ordered, **cli}, meta))
         self._prepare_values()
         self._compile_template(text)
         self._compile_config()
