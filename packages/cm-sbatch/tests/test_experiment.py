@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cm_common import InputError
 
+from cm_common import InputError
 from cm_sbatch import Experiment, SweepOutput, script_name
 
 TEMPLATE = "#!/bin/bash\n#SBATCH --time={slurm.time}\necho {epoch} {experiment.lr} {data.train} ${SLURM_JOB_ID:-local}\n"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cm_common import InputError
 
+from cm_common import InputError
 from cm_sbatch import compile_rule, expand, parse_scalar, parse_sweep_option
 
 
