@@ -12,7 +12,10 @@ import yaml
 from cm_common import InputError
 from cm_sbatch import Experiment, SweepOutput, script_name
 
-TEMPLATE = "#!/bin/bash\n#SBATCH --time={slurm.time}\necho {epoch} {experiment.lr} {data.train} ${SLURM_JOB_ID:-local}\n"
+TEMPLATE = (
+    "#!/bin/bash\n#SBATCH --time={slurm.time}\n"
+    "echo {epoch} {experiment.lr} {data.train} ${SLURM_JOB_ID:-local}\n"
+)
 CONFIG = {
     "slurm": {"time": "00:01:00"},
     "data": {"root": "/scratch", "train": "{data.root}/train"},
