@@ -16,7 +16,7 @@ ROOT = Path(__file__).parent
 PACKAGES = sorted(p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists())
 SERVICE_MARKERS = "slurm or ssh or browser"
 # Debian packages a package's tests need, as {package: {binary: debian package}}.
-SYSTEM_DEPS = {"cm-cc": {"dot": "graphviz"}}
+SYSTEM_DEPS = {"cm-cc": {"dot": "graphviz"}, "integration": {"dot": "graphviz", "chromium": "chromium"}}
 # Heavy distributions a package must not pull in.
 MUST_NOT_PULL = {name: ["fastapi", "apache-libcloud", "networkx"] for name in ("cm-common", "cm-sbatch")}
 
@@ -92,8 +92,7 @@ def typecheck(session: nox.Session) -> None:
 def integration(session: nox.Session) -> None:
     """Tests that need the real services (Slurm, sshd, chromium), started here first."""
     session.run("bash", "services/up.sh", external=True)
-    for name in PACKAGES:
-        _system_deps(session, name)
+    _system_deps(session, "integration")
     session.install(*(f"packages/{name}[test]" for name in PACKAGES))
     session.run(
         "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
