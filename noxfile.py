@@ -22,7 +22,14 @@ MUST_NOT_PULL = {name: ["fastapi", "apache-libcloud", "networkx"] for name in ("
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = [*(f"test-{name}" for name in PACKAGES), "lint", "typecheck", "integration", "docs"]
+nox.options.sessions = [
+    *(f"test-{name}" for name in PACKAGES),
+    "lint",
+    "typecheck",
+    "integration",
+    "example",
+    "docs",
+]
 
 
 def _system_deps(session: nox.Session, name: str) -> None:
@@ -97,6 +104,19 @@ def integration(session: nox.Session) -> None:
     session.run(
         "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
     )
+
+
+@nox.session(python=False)
+def example(session: nox.Session) -> None:
+    """The README's main job, end to end: a sweep run as a workflow, a summary and a graph."""
+    session.run("bash", "examples/main.sh", external=True)
+    code = (
+        "import json, sys; s = json.load(open('examples/out/sweep/summary.json')); "
+        "sys.exit(0 if s['experiments'] == 6 and len(s['results']) == 6 else f'bad summary: {s}')"
+    )
+    session.run("python3", "-c", code, external=True)
+    if "<svg" not in (ROOT / "examples/out/sweep/workflow.svg").read_text():
+        session.error("examples/out/sweep/workflow.svg is not an SVG")
 
 
 @nox.session
