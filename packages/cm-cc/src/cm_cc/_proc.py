@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -38,3 +41,24 @@ async def stop_group(process: asyncio.subprocess.Process, grace: float = 3.0) ->
         signal_group(process.pid, signal.SIGKILL)
         await process.wait()
     signal_group(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def pidfd_children(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """On Python 3.11 in the main thread, learn of child exits through pidfds (as 3.12 does by default)
+    instead of one waiting thread per child: a good part of the engine's CPU time per job."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = asyncio.get_child_watcher()
+    watcher = asyncio.PidfdChildWatcher()
+    watcher.attach_loop(loop)
+    asyncio.set_child_watcher(watcher)
+    try:
+        yield
+    finally:
+        asyncio.set_child_watcher(previous)
+        watcher.close()

@@ -21,7 +21,7 @@ from cm_common import RuntimeFailure, cm_home, job_states
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
 from ._models import Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
-from ._proc import alive, signal_group, start_time
+from ._proc import alive, pidfd_children, signal_group, start_time
 from ._store import Store
 
 EventHook = Callable[[Event], None]
@@ -78,6 +78,7 @@ class Engine:
         self._cancelled = False
         self._progress: dict[str, int] = {}
         self._children: dict[str, list[str]] = {}
+        self._starting: dict[str, dict[str, object]] = {}  # attempt fields, stored with its first transition
 
     # -- recording -------------------------------------------------------------------------
     def _emit(self, job: str | None, state: str, progress: int | None = None, message: str = "") -> None:
@@ -86,6 +87,7 @@ class Engine:
             hook(event)
 
     def _set(self, name: str, state: State, **fields: object) -> None:
+        fields = {**self._starting.pop(name, {}), **fields}
         self.store.update_job(self.run_id, name, state=state, **fields)
         self._emit(name, state.value, self._progress.get(name), str(fields.get("message", "")))
 
@@ -95,7 +97,7 @@ class Engine:
             if isinstance(state, State):
                 self._set(name, state, **fields)
             elif fields:
-                self.store.update_job(self.run_id, name, **fields)
+                self.store.update_job(self.run_id, name, **{**self._starting.pop(name, {}), **fields})
 
         return mark
 
@@ -142,28 +144,12 @@ class Engine:
                 (folder / name).write_bytes(source.read_bytes())
         return folder
 
-    async def _attempt(
-        self, job: Job, folder: Path, attempt: int, adopt: str
-    ) -> tuple[State, int | None, str]:
-        self.store.update_job(
-            self.run_id,
-            job.name,
-            attempt=attempt,
-            started=time.time(),
-            ended=None,
-            exit_code=None,
-            message="",
-        )
-        self._progress[job.name] = 0
-        ctx = JobContext(
-            self.run_id,
-            job,
-            folder,
-            self._mark(job.name),
-            self._progress_hook(job.name),
-            self._host(job),
-            adopt,
-        )
+    async def _attempt(self, job: Job, folder: Path, attempt: int, adopt: str) -> Outcome:
+        name = job.name
+        self._starting[name] = {"attempt": attempt, "started": time.time(), "ended": None, "exit_code": None}
+        self._progress[name] = 0
+        mark, progress = self._mark(name), self._progress_hook(name)
+        ctx = JobContext(self.run_id, job, folder, mark, progress, self._host(job), adopt)
         try:
             code = await asyncio.wait_for(self._executor(job).execute(ctx), job.timeout)
         except TimeoutError:
@@ -245,7 +231,8 @@ class Engine:
         )
         self._emit(None, "running")
         try:
-            await self._schedule(statuses, adopt)
+            with pidfd_children(self._loop):
+                await self._schedule(statuses, adopt)
         finally:
             for executor in self._executors.values():
                 await executor.close()
@@ -286,13 +273,9 @@ class Engine:
             final = State.CANCELLED if self._cancelled else State.SKIPPED
             self.store.update_jobs(self.run_id, left, state=final, message="run stopped")
         values = set(self.store.run(self.run_id).counts)
-        state = (
-            "done"
-            if values <= {"done"}
-            else "cancelled"
-            if self._cancelled and not self.fail_fast
-            else "failed"
-        )
+        state = "done" if values <= {"done"} else "failed"
+        if state == "failed" and self._cancelled and not self.fail_fast:
+            state = "cancelled"
         self.store.update_run(self.run_id, state=state, ended=time.time())
         self._emit(None, state)
         return self.store.run(self.run_id)

@@ -13,14 +13,17 @@ from .._proc import start_time, stop_group
 from ._base import JobContext
 
 
-def job_environment(ctx: JobContext) -> dict[str, str]:
-    """This process's environment, the job's ``env`` and the CM_CC_* variables naming run, job and folder."""
+def job_environment(base: dict[str, str], ctx: JobContext) -> dict[str, str]:
+    """``base`` (this process's environment), the job's ``env`` and CM_CC_RUN, CM_CC_JOB, CM_CC_DIR."""
     extra = {"CM_CC_RUN": ctx.run, "CM_CC_JOB": ctx.job.name, "CM_CC_DIR": str(ctx.directory)}
-    return {**os.environ, **ctx.job.env, **extra}
+    return {**base, **ctx.job.env, **extra}
 
 
 class LocalExecutor:
     """Runs jobs as local subprocesses (``start_new_session``: a timeout or cancel kills the whole group)."""
+
+    def __init__(self) -> None:
+        self.environment = dict(os.environ)
 
     async def execute(self, ctx: JobContext) -> int:
         """Start the job, stream its stdout (progress lines) to its file, and wait for its exit."""
@@ -33,7 +36,7 @@ class LocalExecutor:
                     stdout=asyncio.subprocess.PIPE,
                     stderr=err,
                     cwd=cwd,
-                    env=job_environment(ctx),
+                    env=job_environment(self.environment, ctx),
                     start_new_session=True,
                 )
             except OSError as error:
