@@ -9,11 +9,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._errors import RuntimeFailure
 
+_NO_TASK = "4294967294"  # NO_VAL: a pending array whose tasks have no ids yet
 FINISHED = frozenset(
     {
         "COMPLETED",
@@ -97,12 +98,15 @@ def _scontrol() -> dict[str, SlurmJob]:
         if "JobId" not in fields:
             continue
         task = fields.get("ArrayTaskId")
-        key = f"{fields['ArrayJobId']}_{task}" if task and task.isdigit() else fields["JobId"]
+        started = bool(task and task.isdigit() and task != _NO_TASK)
+        key = f"{fields['ArrayJobId']}_{task}" if started else fields["JobId"]
         node = fields.get("NodeList", "")
         job = SlurmJob(
             key, fields.get("JobState", ""), fields.get("RunTime", ""), fields.get("ExitCode", ""), node
         )
         jobs[key] = jobs[fields["JobId"]] = job
+        if task and not started:  # the tasks not started yet share one record ("1-3%1", or no ids at all)
+            jobs[f"{fields['ArrayJobId']}_*"] = job
     return jobs
 
 
@@ -124,7 +128,12 @@ def job_states(ids: Collection[str]) -> dict[str, SlurmJob]:
     wanted = set(ids)
     found = {key: job for key, job in _squeue().items() if key in wanted}
     if wanted - found.keys():
-        found.update({key: job for key, job in _scontrol().items() if key in wanted - found.keys()})
+        known = _scontrol()
+        for key in wanted - found.keys():
+            # an array task that never started is only in its array's shared record
+            job = known.get(key) or known.get(f"{key.split('_')[0]}_*" if "_" in key else "")
+            if job is not None:
+                found[key] = replace(job, id=key)
     rest = wanted - found.keys()
     if rest and shutil.which("sacct"):
         found.update({key: job for key, job in _sacct(rest).items() if key in rest})
