@@ -69,7 +69,11 @@ def reference_python() -> Path:
     if not (folder / ".ready").exists():
         print(f"making the reference venv in {folder} (once) ...", flush=True)
         venv.create(folder, with_pip=True, clear=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *REFERENCE], check=True)
+        pip = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *REFERENCE], capture_output=True, text=True
+        )
+        if pip.returncode != 0:
+            raise RuntimeError(f"pip install {' '.join(REFERENCE)} failed: {pip.stderr.strip()[-500:]}")
         (folder / ".ready").touch()
     return python
 

@@ -198,3 +198,13 @@ def test_cli_run_status_runs_logs_and_cancel(tmp_path: Path) -> None:
     assert {j.name: j.state for j in store.jobs(run)}["wait"] == State.CANCELLED
     assert gone(int((tmp_path / "pid").read_text()))
     assert cli("logs", run, "nope").returncode == 2
+
+
+def test_settings_give_the_default_parallelism(tmp_path: Path, cm_home: Path) -> None:
+    (cm_home / "settings.yaml").write_text("cc:\n  parallel: 3\n")
+    flow = write_workflow(tmp_path / "wf.yaml", {"jobs": [{"name": "a", "exec": "true"}]})
+    assert cli("run", str(flow), "-q").returncode == 0
+    assert Store().runs()[0].parallel == 3
+    (cm_home / "settings.yaml").write_text("cc:\n  parallel: 0\n")
+    result = cli("run", str(flow), "-q")
+    assert result.returncode == 2 and "field cc.parallel" in result.stderr

@@ -9,13 +9,14 @@ print(flow.status())
 
 from ._graph import GraphWriter, build, render
 from ._helpers import progress
-from ._models import Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
+from ._models import CcSettings, Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
 from ._scheduler import Engine, create_run
 from ._store import Store
 from ._version import __version__
 from ._workflow import Workflow, drive
 
 __all__ = [
+    "CcSettings",
     "Engine",
     "Event",
     "GraphWriter",

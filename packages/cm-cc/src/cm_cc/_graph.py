@@ -95,6 +95,7 @@ def render(dot: pydot.Dot, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # a picture to share, not a secret
         with os.fdopen(fd, "wb") as handle:
             handle.write(made if isinstance(made, bytes) else made.encode())
         os.replace(tmp, path)

@@ -158,3 +158,12 @@ class RunStatus:
     pid_start: str = ""
     parallel: int = 1
     counts: dict[str, int] = field(default_factory=dict)
+
+
+class CcSettings(BaseModel):
+    """The ``cc:`` section of ``$CM_HOME/settings.yaml``: default parallelism and Slurm poll interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parallel: int | None = Field(default=None, ge=1)
+    poll: float = Field(default=1.0, gt=0)

@@ -11,13 +11,21 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.live import Live
 
-from cm_common import InputError, OutputOption, RuntimeFailure, err_console, output_format, print_records
+from cm_common import (
+    InputError,
+    OutputOption,
+    RuntimeFailure,
+    err_console,
+    load_settings,
+    output_format,
+    print_records,
+)
 from cm_common import run as run_app
 
 from ._control import cancel_run
 from ._graph import build, render
 from ._live import LiveView
-from ._models import JobStatus, Kind, RunStatus
+from ._models import CcSettings, JobStatus, Kind, RunStatus
 from ._scheduler import Engine
 from ._store import Store
 from ._workflow import Workflow, drive
@@ -155,7 +163,10 @@ def run_command(
         run = resume
     else:
         run = _workflow(workflow, sweep, then, kind, host, resource).create_run(store)  # type: ignore[arg-type]
-    engine = Engine(run, store=store, parallel=parallel, fail_fast=fail_fast)
+    settings = load_settings().section("cc", CcSettings)
+    engine = Engine(
+        run, store=store, parallel=parallel or settings.parallel, fail_fast=fail_fast, poll=settings.poll
+    )
     result = asyncio.run(_drive(engine, graph, quiet))
     _finish(store, result, output)
 
