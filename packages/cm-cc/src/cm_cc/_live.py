@@ -7,6 +7,7 @@ from collections import Counter
 from rich.console import Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
+from rich.text import Text
 
 from ._models import Event, State
 
@@ -31,8 +32,8 @@ class LiveView:
 
     def __rich__(self) -> RenderableType:
         counts = Counter(self.states.values())
-        summary = "  ".join(
-            f"[{_STYLE.get(state.value, '')}]{state.value} {counts[state.value]}[/]"
+        summary = Text("  ").join(
+            Text(f"{state.value} {counts[state.value]}", style=_STYLE.get(state.value, ""))
             for state in State
             if counts[state.value]
         )

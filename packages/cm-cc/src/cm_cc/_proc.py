@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def start_time(pid: int) -> str:
@@ -43,22 +44,33 @@ async def stop_group(process: asyncio.subprocess.Process, grace: float = 3.0) ->
     signal_group(process.pid, signal.SIGKILL)
 
 
+_WATCHERS: dict[asyncio.AbstractEventLoop, list[Any]] = {}  # loop -> [watcher, previous, engines]
+
+
 @contextlib.contextmanager
 def pidfd_children(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """On Python 3.11 in the main thread, learn of child exits through pidfds (as 3.12 does by default)
-    instead of one waiting thread per child: a good part of the engine's CPU time per job."""
-    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+    instead of one waiting thread per child: a good part of the engine's CPU time per job.
+
+    Shared by the engines on one loop; the previous watcher is back once the last one ends.
+    """
+    eligible = sys.version_info < (3, 12) and hasattr(os, "pidfd_open")
+    if not eligible or threading.current_thread() is not threading.main_thread():
         yield
         return
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = asyncio.get_child_watcher()
-    watcher = asyncio.PidfdChildWatcher()
-    watcher.attach_loop(loop)
-    asyncio.set_child_watcher(watcher)
+    entry = _WATCHERS.get(loop)
+    if entry is None:
+        previous = asyncio.get_child_watcher()
+        watcher = asyncio.PidfdChildWatcher()
+        watcher.attach_loop(loop)
+        asyncio.set_child_watcher(watcher)
+        entry = _WATCHERS[loop] = [watcher, previous, 0]
+    entry[2] += 1
     try:
         yield
     finally:
-        asyncio.set_child_watcher(previous)
-        watcher.close()
+        entry[2] -= 1
+        if entry[2] == 0:
+            del _WATCHERS[loop]
+            asyncio.set_child_watcher(entry[1])
+            entry[0].close()

@@ -208,15 +208,21 @@ def logs_command(
     run: Annotated[str, typer.Argument(help="run id")],
     job: Annotated[str, typer.Argument(help="job name")],
     stderr: Annotated[bool, typer.Option(help="show standard error instead of output")] = False,
+    output: OutputOption = None,
 ) -> None:
-    """Print a job's output (or --stderr)."""
+    """Print a job's output (or --stderr); with --output, as a record with run, job, stream and text."""
     store = Store()
     record = store.run(run)
     if job not in {status.name for status in store.jobs(run)}:
         raise InputError(f"run {run} has no job {job!r}")
-    path = Path(record.directory) / job / ("stderr" if stderr else "stdout")
-    if path.exists():
-        sys.stdout.buffer.write(path.read_bytes())
+    stream = "stderr" if stderr else "stdout"
+    path = Path(record.directory) / job / stream
+    data = path.read_bytes() if path.exists() else b""
+    if output is None:
+        sys.stdout.buffer.write(data)
+        return
+    text = data.decode(errors="replace")
+    print_records([{"run": run, "job": job, "stream": stream, "text": text}], output_format(output))
 
 
 @app.command("cancel")
