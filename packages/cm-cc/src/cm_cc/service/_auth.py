@@ -30,4 +30,4 @@ def token_matches(expected: str, header: str | None) -> bool:
     if not header:
         return False
     scheme, _, value = header.partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(value.strip(), expected)
+    return scheme.lower() == "bearer" and secrets.compare_digest(value.strip().encode(), expected.encode())

@@ -1,0 +1,127 @@
+"""The FastAPI app: the REST API, the web GUI, error answers in JSON, security headers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cm_common import InputError, RuntimeFailure
+
+from .._store import Store
+from .._version import __version__
+from ._api import health_router, router
+from ._gui import gui_router
+from ._runs import Conflict, RunManager
+from ._service import Service
+from ._workflows import BadUpload, Exists, NotFound, WorkflowLibrary
+
+HERE = Path(__file__).parent
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+_STATUS = {NotFound: 404, Exists: 409, Conflict: 409, BadUpload: 400}
+
+
+def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def create_app(
+    token: str | None,
+    *,
+    store: Store | None = None,
+    library: WorkflowLibrary | None = None,
+    watch_interval: float = 0.5,
+) -> FastAPI:
+    """The service's app. ``token`` None turns authentication off (``cm-cc serve`` allows that on loopback only).
+
+    ``store`` and ``library`` default to the ones of CM_HOME, the same state the CLI uses.
+    """
+    shared = store or Store()
+    runs = RunManager(shared, watch_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runs.close()
+
+    app = FastAPI(
+        title="cm-cc service",
+        version=__version__,
+        description="Submit, watch and control cm-cc workflows. Every endpoint but /api/health needs "
+        "`Authorization: Bearer TOKEN` (the token is in $CM_HOME/cc/token).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.service = Service(token, shared, library or WorkflowLibrary(), runs)
+    app.include_router(health_router)
+    app.include_router(router)
+    app.include_router(gui_router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(InputError, _bad_input)  # type: ignore[arg-type]
+    app.add_exception_handler(RuntimeFailure, _failure)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _crash)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    return _error(error.status_code, str(error.detail), error.headers)
+
+
+async def _invalid(request: Request, error: RequestValidationError) -> Response:
+    first = error.errors()[0] if error.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return _error(422, f"{where}: {first.get('msg', 'invalid')}")
+
+
+async def _bad_input(request: Request, error: InputError) -> Response:
+    return _error(_STATUS.get(type(error), 422), str(error))
+
+
+async def _failure(request: Request, error: RuntimeFailure) -> Response:
+    return _error(500, str(error))
+
+
+async def _crash(request: Request, error: Exception) -> Response:
+    return _error(500, f"internal error: {error.__class__.__name__}")
+
+
+class SecurityHeaders:
+    """ASGI middleware adding CSP, nosniff, no framing and no referrer to every answer (streams too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(_SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

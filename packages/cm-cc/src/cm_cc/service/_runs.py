@@ -1,0 +1,192 @@
+"""Runs for the service: start and resume engines, cancel, delete, and the stream of their events.
+
+Each run the service starts goes to a child process (``_runner``) instead of a thread of the
+server: the engine records its own pid in the store, so ``cm-cc cancel`` and the service's
+cancel both just SIGTERM that child; a crash of one engine cannot take the server down, and runs
+go on when the server stops (``cm-cc status`` / a restarted server still see them). The child
+prints every engine Event as a JSON line; the server reads its pipe on the event loop and fans
+the events out to per-client asyncio queues. Runs started elsewhere (the CLI, an earlier server)
+are followed by an async watcher that diffs the store every ``watch_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from cm_common import InputError
+
+from .._control import cancel_run
+from .._proc import alive
+from .._scheduler import runs_folder
+from .._store import Store
+
+FINAL = frozenset({"done", "failed", "cancelled"})
+EventData = dict[str, Any]
+
+
+class Conflict(InputError):
+    """The request does not fit the run's state (HTTP 409)."""
+
+
+class EventBus:
+    """Per-run sets of asyncio queues; ``publish`` runs on the server's event loop."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[EventData]]] = defaultdict(set)
+
+    def publish(self, run: str, event: EventData) -> None:
+        """Hand ``event`` to every client watching ``run``."""
+        for queue in self._queues.get(run, ()):
+            queue.put_nowait(event)
+
+    def watchers(self, run: str) -> int:
+        """How many clients watch ``run``."""
+        return len(self._queues.get(run, ()))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, run: str) -> AsyncIterator[asyncio.Queue[EventData]]:
+        """A queue receiving the events of ``run`` while the block runs."""
+        queue: asyncio.Queue[EventData] = asyncio.Queue()
+        self._queues[run].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[run].discard(queue)
+            if not self._queues[run]:
+                del self._queues[run]
+
+
+class RunManager:
+    """Starts engines as child processes and follows every run that clients watch."""
+
+    def __init__(self, store: Store, watch_interval: float = 0.5) -> None:
+        self.store = store
+        self.bus = EventBus()
+        self.watch_interval = watch_interval
+        self._children: dict[str, asyncio.subprocess.Process] = {}
+        self._cancelling: set[str] = set()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def owns(self, run: str) -> bool:
+        """True while this server's child process runs ``run``."""
+        return run in self._children
+
+    def active(self, run: str, pid: int | None, pid_start: str) -> bool:
+        """True while some engine (here or elsewhere) runs ``run``."""
+        return self.owns(run) or alive(pid, pid_start)
+
+    async def start(self, run: str, parallel: int | None = None, fail_fast: bool = False) -> None:
+        """Run (or resume) ``run`` in a child process."""
+        record = await asyncio.to_thread(self.store.run, run)
+        if self.active(run, record.pid, record.pid_start):
+            raise Conflict(f"run {run} is running already")
+        argv = [sys.executable, "-m", "cm_cc.service._runner", run]
+        argv += [f"--parallel={parallel}"] if parallel else []
+        argv += ["--fail-fast"] if fail_fast else []
+        with (Path(record.directory) / "engine.log").open("ab") as log:
+            child = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+                env=dict(os.environ),
+            )
+        self._children[run] = child
+        self._tasks[run] = asyncio.create_task(self._follow(run, child))
+
+    async def _follow(self, run: str, child: asyncio.subprocess.Process) -> None:
+        assert child.stdout is not None
+        async for line in child.stdout:
+            with contextlib.suppress(ValueError):
+                self.bus.publish(run, json.loads(line))
+        code = await child.wait()
+        record = await asyncio.to_thread(self.store.run, run)
+        if record.state not in FINAL:  # the engine died before it could finish: clean up after it
+            await asyncio.to_thread(self._close_after, run, code, run in self._cancelling)
+            record = await asyncio.to_thread(self.store.run, run)
+            self.bus.publish(run, {"run": run, "job": None, "state": record.state, "time": time.time()})
+        self._children.pop(run, None)
+        self._cancelling.discard(run)
+        self._tasks.pop(run, None)
+
+    def _close_after(self, run: str, code: int, cancelled: bool) -> None:
+        cancel_run(run, self.store)
+        if not cancelled:
+            self.store.update_run(run, state="failed")
+            jobs = [job.name for job in self.store.jobs(run) if job.message == "cancelled"]
+            self.store.update_jobs(run, jobs, message=f"engine exited with code {code}; see engine.log")
+
+    def cancel(self, run: str) -> str:
+        """Stop ``run``: SIGTERM to its engine (here or elsewhere), or clean up after a dead one."""
+        record = self.store.run(run)
+        if record.state in FINAL:
+            raise Conflict(f"run {run} is {record.state} already")
+        child = self._children.get(run)
+        if child is None:
+            return cancel_run(run, self.store)
+        self._cancelling.add(run)
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+        return f"cancelling run {run}"
+
+    def delete(self, run: str) -> None:
+        """Forget a finished run: its records and its folder."""
+        record = self.store.run(run)
+        if record.state not in FINAL or self.active(run, record.pid, record.pid_start):
+            raise Conflict(f"run {run} is {record.state}; cancel it first")
+        self.store._write("DELETE FROM runs WHERE id = ?", [[run]])  # jobs go with it (ON DELETE CASCADE)
+        folder = Path(record.directory).resolve()
+        if folder.is_relative_to(runs_folder().resolve()):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @contextlib.asynccontextmanager
+    async def watch(self, run: str) -> AsyncIterator[asyncio.Queue[EventData]]:
+        """Subscribe to ``run``; for a run no child of this server runs, follow the store meanwhile."""
+        async with self.bus.subscribe(run) as queue:
+            if not self.owns(run) and run not in self._tasks:
+                self._tasks[run] = asyncio.create_task(self._watch_store(run))
+            yield queue
+
+    async def _watch_store(self, run: str) -> None:
+        try:
+            seen = await asyncio.to_thread(self._snapshot, run)
+            while self.bus.watchers(run) and not self.owns(run):
+                await asyncio.sleep(self.watch_interval)
+                now = await asyncio.to_thread(self._snapshot, run)
+                for key, value in now.items():
+                    if seen.get(key) != value:
+                        state, progress = value
+                        job = None if key == "" else key
+                        self.bus.publish(run, {"run": run, "job": job, "state": state, "progress": progress})
+                seen = now
+                if now[""][0] in FINAL:
+                    break
+        finally:
+            if self._tasks.get(run) is asyncio.current_task():
+                del self._tasks[run]
+
+    def _snapshot(self, run: str) -> dict[str, tuple[str, int | None]]:
+        states: dict[str, tuple[str, int | None]] = {"": (self.store.run(run).state, None)}
+        for job in self.store.jobs(run):
+            states[job.name] = (job.state.value, job.progress)
+        return states
+
+    async def close(self) -> None:
+        """Stop following (engines go on running; they are independent processes)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,83 @@
+"""What the app's routes share: the store, the runs, the uploaded workflows, the token."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+from starlette.requests import Request
+
+from cm_common import InputError, RuntimeFailure
+
+from .._graph import build
+from .._models import WorkflowSpec
+from .._store import Store
+from ._auth import token_matches
+from ._runs import RunManager
+from ._schemas import JobState, RunDetail, RunInfo
+from ._workflows import NotFound, WorkflowLibrary
+
+COOKIE = "cm_cc_token"
+CSRF_HEADER = "x-requested-with"
+
+
+class Service:
+    """The state behind one app: ``token`` None means no authentication (loopback only)."""
+
+    def __init__(self, token: str | None, store: Store, library: WorkflowLibrary, runs: RunManager) -> None:
+        self.token = token
+        self.store = store
+        self.library = library
+        self.runs = runs
+        self._graphs: dict[str, tuple[tuple[object, ...], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def authorized(self, request: Request) -> bool:
+        """A bearer token, or the login cookie (which must come with X-Requested-With on POST and DELETE)."""
+        if self.token is None or token_matches(self.token, request.headers.get("authorization")):
+            return True
+        cookie = request.cookies.get(COOKIE, "")
+        if not cookie or not secrets.compare_digest(cookie.encode(), self.token.encode()):
+            return False
+        return request.method in ("GET", "HEAD") or request.headers.get(CSRF_HEADER) == "cm-cc"
+
+    def run(self, run: str) -> RunInfo:
+        """One run; NotFound when there is none."""
+        try:
+            record = self.store.run(run)
+        except InputError:
+            raise NotFound(f"no run {run!r}") from None
+        return RunInfo.of(record, self.runs.active(run, record.pid, record.pid_start))
+
+    def runs_list(self) -> list[RunInfo]:
+        """Every run, newest first."""
+        return [RunInfo.of(r, self.runs.active(r.id, r.pid, r.pid_start)) for r in self.store.runs()]
+
+    def detail(self, run: str) -> RunDetail:
+        """One run with its jobs."""
+        info = self.run(run)
+        jobs = [JobState.of(job) for job in self.store.jobs(run)]
+        return RunDetail(**info.model_dump(), jobs=jobs)
+
+    def job_names(self, run: str) -> list[str]:
+        """The jobs of a run (NotFound when there is no such run)."""
+        self.run(run)
+        return [job.name for job in self.store.jobs(run)]
+
+    def graph(self, run: str) -> bytes:
+        """The run's graph as SVG, coloured by state (made again only when a state or progress changed)."""
+        self.run(run)
+        jobs = self.store.jobs(run)
+        key = tuple((job.state, job.progress, job.host) for job in jobs)
+        cached = self._graphs.get(run)
+        if cached and cached[0] == key:
+            return cached[1]
+        spec = WorkflowSpec.model_validate_json(self.store.spec(run))
+        labels = {job.name: job.label or "" for job in spec.jobs}
+        try:
+            svg = build(jobs, labels, spec.label).create(prog="dot", format="svg")
+        except (OSError, AssertionError) as error:
+            raise RuntimeFailure(f"graphviz dot failed: {error}") from None
+        with self._lock:
+            self._graphs[run] = (key, svg)
+        return bytes(svg)

@@ -1,0 +1,154 @@
+"""Uploaded workflows: ``$CM_HOME/cc/workflows/NAME/`` holds the workflow file and its scripts.
+
+An upload is a YAML text or a .zip / .tar.gz archive (checked by ``extract_archive``). It is
+checked whole in a staging folder (the workflow loads, every file it names lies inside the
+upload) and only then renamed into place: a rejected upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cm_common import InputError, cm_home
+
+from .._models import NAME_PATTERN, Job
+from .._workflow import Workflow
+from ._archive import ArchiveLimits, extract_archive
+
+WORKFLOW_FILES = ("workflow.yaml", "workflow.yml")
+_FILE_FIELDS = ("script", "python", "notebook", "sweep")
+
+
+class NotFound(InputError):
+    """A named thing does not exist (HTTP 404)."""
+
+
+class Exists(InputError):
+    """A named thing exists already (HTTP 409)."""
+
+
+class BadUpload(InputError):
+    """An upload that is not a usable YAML text or archive (HTTP 400)."""
+
+
+def is_archive(data: bytes) -> bool:
+    """True for zip or gzip data (by their magic bytes)."""
+    return data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b"))
+
+
+def find_workflow_file(folder: Path) -> Path:
+    """The workflow file of an upload: workflow.yaml, else the only YAML file, at the top or one folder down."""
+    for root in (folder, *[d for d in folder.iterdir() if d.is_dir()][:1]):
+        for name in WORKFLOW_FILES:
+            if (root / name).is_file():
+                return root / name
+        yamls = sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+        if len(yamls) == 1:
+            return yamls[0]
+        if yamls:
+            names = ", ".join(p.name for p in yamls)
+            raise InputError(f"the archive holds several YAML files ({names}); name one workflow.yaml")
+    raise InputError("the archive holds no workflow file (workflow.yaml)")
+
+
+def _check_inside(job: Job, folder: Path, source: str) -> None:
+    for field in _FILE_FIELDS:
+        value = getattr(job, field)
+        if value and not (folder / value).resolve().is_relative_to(folder):
+            raise InputError(f"{source}: job {job.name!r}: {field} {value!r} must lie inside the upload")
+    if job.workdir and not (folder / job.workdir).resolve().is_relative_to(folder):
+        raise InputError(f"{source}: job {job.name!r}: workdir {job.workdir!r} must lie inside the upload")
+
+
+@dataclass
+class StoredWorkflow:
+    """An uploaded workflow: its name, file and jobs."""
+
+    name: str
+    path: Path
+    jobs: list[Job]
+    uploaded: float
+
+
+class WorkflowLibrary:
+    """The uploaded workflows of this CM_HOME."""
+
+    def __init__(self, root: Path | None = None, limits: ArchiveLimits | None = None) -> None:
+        self.root = root or cm_home() / "cc" / "workflows"
+        self.limits = limits or ArchiveLimits()
+
+    def _folder(self, name: str) -> Path:
+        if not re.fullmatch(NAME_PATTERN, name) or len(name) > 100:
+            raise NotFound(f"no workflow {name!r}")
+        return self.root / name
+
+    def _load(self, folder: Path, name: str) -> StoredWorkflow:
+        file = find_workflow_file(folder)
+        workflow = Workflow.load(file)
+        base = folder.resolve()
+        source = f"{name}/{file.relative_to(folder)}"
+        for job in workflow.jobs:
+            _check_inside(job, base, source)
+        jobs = workflow.check()
+        return StoredWorkflow(name, file, jobs, folder.stat().st_mtime)
+
+    def get(self, name: str) -> StoredWorkflow:
+        """One workflow; NotFound when there is none of that name."""
+        folder = self._folder(name)
+        if not folder.is_dir():
+            raise NotFound(f"no workflow {name!r}")
+        return self._load(folder, name)
+
+    def names(self) -> list[str]:
+        """The names of the stored workflows, sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def workflow(self, name: str) -> Workflow:
+        """The stored workflow, loaded for a run."""
+        return Workflow.load(self.get(name).path)
+
+    def add(self, data: bytes, name: str | None = None, replace: bool = False) -> StoredWorkflow:
+        """Check and store an upload (YAML or archive) under ``name`` (default: the workflow's own name)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".upload-"))
+        try:
+            folder = staging / "workflow"
+            if is_archive(data):
+                try:
+                    extract_archive(data, folder, self.limits)
+                except InputError as error:
+                    raise BadUpload(str(error)) from None
+            else:
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise BadUpload("the upload is neither UTF-8 YAML nor a .zip / .tar.gz archive") from None
+                folder.mkdir()
+                (folder / "workflow.yaml").write_text(text, encoding="utf-8")
+            stored = self._load(folder, name or "upload")
+            target_name = name or Workflow.load(stored.path).spec.name
+            target = self._folder(target_name) if re.fullmatch(NAME_PATTERN, target_name) else None
+            if target is None:
+                raise InputError(f"workflow name {target_name!r} is not usable; pass ?name=")
+            if target.exists() and not replace:
+                raise Exists(f"workflow {target_name!r} exists already (upload with replace=true)")
+            if target.exists():
+                shutil.rmtree(target)
+            folder.rename(target)
+            target.touch()
+            return self.get(target_name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def delete(self, name: str) -> None:
+        """Remove a stored workflow (its runs stay)."""
+        folder = self._folder(name)
+        if not folder.is_dir():
+            raise NotFound(f"no workflow {name!r}")
+        shutil.rmtree(folder)

@@ -1,0 +1,97 @@
+"""Fixtures of the service tests: a real uvicorn server on a free loopback port, in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+
+from cm_cc.service import create_app
+from cm_cc.service._auth import load_or_create_token
+
+
+@dataclass
+class Server:
+    """A running service: its base URL, its token and the CM_HOME it works on."""
+
+    url: str
+    token: str | None
+    home: Path
+
+    def client(self, token: str | None = "same") -> httpx.Client:
+        """An httpx client, with the server's token unless ``token`` says otherwise (None: no header)."""
+        value = self.token if token == "same" else token
+        headers = {"Authorization": f"Bearer {value}"} if value else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server, threading.Thread]:
+    """Start uvicorn with the app in a thread; return when it accepts connections."""
+    token = load_or_create_token() if auth else None
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(token, watch_interval=0.1), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < end, "uvicorn did not start"
+        time.sleep(0.02)
+    return Server(f"http://127.0.0.1:{port}/", token, home), server, thread
+
+
+@pytest.fixture
+def server(cm_home: Path) -> Iterator[Server]:
+    """A real server with a token, on this test's CM_HOME."""
+    running, uv, thread = start_server(cm_home)
+    yield running
+    uv.should_exit = True
+    thread.join(20)
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[httpx.Client]:
+    """An httpx client of ``server`` carrying its token."""
+    with server.client() as client:
+        yield client
+
+
+def workflow_yaml(name: str = "demo", sleep: float = 0.0, fail: bool = False) -> str:
+    """A small native workflow: a -> (b, c) -> d, with progress lines."""
+    body = f"echo '# cloudmesh status=running progress=50'; sleep {sleep}; echo hello from $CM_CC_JOB"
+    jobs = [
+        {"name": "a", "exec": body},
+        {"name": "b", "exec": body + ("; exit 3" if fail else ""), "needs": ["a"]},
+        {"name": "c", "exec": body, "needs": ["a"]},
+        {"name": "d", "exec": body, "needs": ["b", "c"]},
+    ]
+    return yaml.safe_dump({"name": name, "jobs": jobs}, sort_keys=False)
+
+
+def wait_state(client: httpx.Client, run: str, states: tuple[str, ...], limit: float = 60) -> dict:  # type: ignore[type-arg]
+    """Poll the status endpoint (bounded) until the run reaches one of ``states``; return the status."""
+    end = time.monotonic() + limit
+    while True:
+        status = client.get(f"api/runs/{run}").json()
+        if status["state"] in states and not status["active"]:
+            return status  # type: ignore[no-any-return]
+        assert time.monotonic() < end, f"run {run} stayed {status['state']}"
+        time.sleep(0.1)
