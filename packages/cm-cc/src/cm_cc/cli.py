@@ -29,6 +29,7 @@ from ._models import CcSettings, JobStatus, Kind, RunStatus
 from ._scheduler import Engine
 from ._store import Store
 from ._workflow import Workflow, drive
+from .service._cli import remote_app, serve
 
 app = typer.Typer(
     name="cc",
@@ -246,6 +247,10 @@ def graph_command(
         labels = {job.name: job.label or "" for job in engine.jobs.values()}
         render(build(store.jobs(record.id), labels, engine.spec.label), out)
     err_console.print(f"wrote {out}", highlight=False)
+
+
+app.command("serve")(serve)
+app.add_typer(remote_app, name="remote")
 
 
 def main() -> NoReturn:

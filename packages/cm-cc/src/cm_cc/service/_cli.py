@@ -1,0 +1,218 @@
+"""``cm-cc serve`` (the service) and ``cm-cc remote ...`` (drive a service through its REST API)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cm_common import (
+    InputError,
+    OutputOption,
+    RuntimeFailure,
+    atomic_write_text,
+    err_console,
+    output_format,
+    print_records,
+)
+
+_EXTRA = "the service needs its extra packages: pip install 'cm-cc[service]'"
+RUN_COLUMNS = ["id", "workflow", "state", "progress", "total", "done", "failed", "created"]
+JOB_COLUMNS = ["name", "state", "progress", "host", "started", "ended", "elapsed", "message"]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="no token (only on a loopback address)")] = False,
+) -> None:
+    """Serve the REST API and web GUI (token in $CM_HOME/cc/token, made on first start)."""
+    if no_auth and not _loopback(host):
+        raise InputError(f"--no-auth is allowed only on a loopback address, not {host!r}")
+    try:
+        import uvicorn
+
+        from ._app import create_app
+    except ImportError:
+        raise InputError(_EXTRA) from None
+    from ._auth import load_or_create_token, token_path
+
+    token = None if no_auth else load_or_create_token()
+    shown = f"[{host}]" if ":" in host else host
+    where = "no token (--no-auth)" if no_auth else f"token in {token_path()}"
+    err_console.print(f"cm-cc service on http://{shown}:{port}/ ({where})", highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(token), host=host, port=port, log_level="info", proxy_headers=False)
+
+
+remote_app = typer.Typer(help="Drive a cm-cc service: upload, run, watch, cancel.", no_args_is_help=True)
+
+
+@remote_app.callback()
+def remote(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Option(envvar="CM_CC_URL", help="the service")] = "http://127.0.0.1:8000/",
+    token: Annotated[
+        str | None, typer.Option(envvar="CM_CC_TOKEN", help="default: $CM_HOME/cc/token", show_default=False)
+    ] = None,
+) -> None:
+    """Options shared by the remote commands."""
+    try:
+        from ..client import Client
+    except ImportError:
+        raise InputError(_EXTRA) from None
+    ctx.obj = ctx.with_resource(Client(url, token))
+
+
+def _stamp(value: float | None) -> str:
+    return "" if value is None else datetime.fromtimestamp(value).isoformat(sep=" ", timespec="seconds")
+
+
+def _run_row(run: dict[str, Any]) -> dict[str, Any]:
+    counts = run["counts"]
+    return {
+        **run,
+        "done": counts.get("done", 0),
+        "failed": counts.get("failed", 0) + counts.get("timeout", 0),
+        "created": _stamp(run["created"]),
+    }
+
+
+def _job_row(job: dict[str, Any]) -> dict[str, Any]:
+    return {**job, "started": _stamp(job["started"]), "ended": _stamp(job["ended"])}
+
+
+@remote_app.command("health")
+def health(ctx: typer.Context) -> None:
+    """Check that the service answers."""
+    err_console.print(json.dumps(ctx.obj.health()), highlight=False)
+
+
+@remote_app.command("upload")
+def upload(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="workflow YAML, or .zip / .tar.gz with its scripts")],
+    name: Annotated[str | None, typer.Option(help="name on the service (default: its own)")] = None,
+    replace: Annotated[bool, typer.Option(help="replace a workflow of that name")] = False,
+) -> None:
+    """Upload a workflow."""
+    if not file.is_file():
+        raise InputError(f"{file}: no such file")
+    stored = ctx.obj.upload(file, name=name, replace=replace)
+    err_console.print(f"uploaded workflow {stored['name']} ({len(stored['jobs'])} jobs)", highlight=False)
+
+
+@remote_app.command("workflows")
+def workflows(ctx: typer.Context, output: OutputOption = None) -> None:
+    """The uploaded workflows."""
+    rows = [{"name": w["name"], "jobs": len(w["jobs"]), "uploaded": _stamp(w["uploaded"])} for w in ctx.obj.workflows()]
+    print_records(rows, output_format(output), columns=["name", "jobs", "uploaded"])
+
+
+@remote_app.command("run")
+def run(
+    ctx: typer.Context,
+    workflow: Annotated[str, typer.Argument(help="an uploaded workflow")],
+    parallel: Annotated[int | None, typer.Option(min=1, help="jobs at once (default: CPU count)")] = None,
+    fail_fast: Annotated[bool, typer.Option(help="stop everything at the first failure")] = False,
+    wait: Annotated[bool, typer.Option(help="follow the run to its end")] = False,
+    output: OutputOption = None,
+) -> None:
+    """Start a run of an uploaded workflow (its id goes to stdout)."""
+    started = ctx.obj.start(workflow, parallel=parallel, fail_fast=fail_fast)
+    if not wait:
+        typer.echo(started["id"])
+        return
+    err_console.print(f"run {started['id']} started", highlight=False)
+    _follow(ctx, started["id"], output)
+
+
+def _follow(ctx: typer.Context, run: str, output: Any) -> None:
+    for event, data in ctx.obj.events(run):
+        if event == "update":
+            for change in data:
+                if change.get("job") and change["state"] != "running":
+                    err_console.print(f"{change['job']}: {change['state']}", highlight=False)
+    status = ctx.obj.status(run)
+    print_records([_job_row(j) for j in status["jobs"]], output_format(output), columns=JOB_COLUMNS)
+    if status["state"] != "done":
+        raise RuntimeFailure(f"run {run} {status['state']}")
+
+
+@remote_app.command("watch")
+def watch(
+    ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")], output: OutputOption = None
+) -> None:
+    """Follow a run's changes to its end, then show its jobs."""
+    _follow(ctx, run, output)
+
+
+@remote_app.command("runs")
+def runs(ctx: typer.Context, output: OutputOption = None) -> None:
+    """All runs, newest first."""
+    print_records([_run_row(r) for r in ctx.obj.runs()], output_format(output), columns=RUN_COLUMNS)
+
+
+@remote_app.command("status")
+def status(
+    ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")], output: OutputOption = None
+) -> None:
+    """A run's jobs with state, progress, host and times."""
+    record = ctx.obj.status(run)
+    err_console.print(f"run {record['id']} ({record['workflow']}): {record['state']}", highlight=False)
+    print_records([_job_row(j) for j in record["jobs"]], output_format(output), columns=JOB_COLUMNS)
+
+
+@remote_app.command("logs")
+def logs(
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(help="run id")],
+    job: Annotated[str, typer.Argument(help="job name")],
+    stderr: Annotated[bool, typer.Option(help="standard error instead of output")] = False,
+    tail: Annotated[int, typer.Option(min=1, help="last lines")] = 200,
+) -> None:
+    """Print the end of a job's output."""
+    chunk = ctx.obj.log(run, job, stream="stderr" if stderr else "stdout", tail=tail)
+    typer.echo(chunk["text"], nl=False)
+
+
+@remote_app.command("cancel")
+def cancel(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
+    """Cancel a run."""
+    err_console.print(ctx.obj.cancel(run), highlight=False)
+
+
+@remote_app.command("resume")
+def resume(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
+    """Run again what is not done in a run."""
+    err_console.print(f"run {ctx.obj.resume(run)['id']} resumed", highlight=False)
+
+
+@remote_app.command("delete")
+def delete(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
+    """Forget a finished run and its folder."""
+    ctx.obj.delete(run)
+    err_console.print(f"deleted run {run}", highlight=False)
+
+
+@remote_app.command("graph")
+def graph(
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(help="run id")],
+    out: Annotated[Path, typer.Option("--out", help="SVG file")] = Path("workflow.svg"),
+) -> None:
+    """Save a run's graph as SVG."""
+    atomic_write_text(out, ctx.obj.graph(run).decode())
+    err_console.print(f"wrote {out}", highlight=False)
