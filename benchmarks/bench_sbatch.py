@@ -71,17 +71,20 @@ def ensure_reference() -> Path | None:
     return cms
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one command; it must exit 0."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{command[0]} failed ({process.returncode}): {stderr.strip()[-800:]}")
-    return seconds, usage.ru_maxrss / 1024
+def timed(command: list[str], cwd: Path) -> tuple[float, float | None]:
+    """(wall seconds, peak RSS in MiB where /usr/bin/time can tell) of one command; it must exit 0."""
+    gnu_time = Path("/usr/bin/time")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        prefix = [str(gnu_time), "-f", "%M", "-o", rss.name] if gnu_time.exists() else []
+        start = time.perf_counter()
+        result = subprocess.run(
+            [*prefix, *command], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            raise SystemExit(f"{command[0]} failed ({result.returncode}): {result.stderr.decode()[-800:]}")
+        text = rss.read().strip().splitlines()
+    return seconds, (int(text[-1]) / 1024 if prefix and text and text[-1].isdigit() else None)
 
 
 def workspace(root: Path, name: str, epochs: int, extra: str = "") -> Path:
@@ -96,15 +99,85 @@ def count_dirs(out: Path) -> int:
     return sum(1 for _ in out.rglob("config.yaml"))
 
 
+IN_PROCESS = """
+import sys, time
+from cm_sbatch import Experiment
+start = time.perf_counter()
+Experiment("slurm.in.sh", ["config.yaml"]).generate("out")
+print(time.perf_counter() - start)
+"""
+
+FLOOR = """
+import os, sys, time
+root, count = sys.argv[1], int(sys.argv[2])
+os.mkdir(root)
+start = time.perf_counter()
+for i in range(count):
+    if i % 1000 == 0:
+        os.mkdir(f"{root}/p{i // 1000}")
+    folder = f"{root}/p{i // 1000}/d{i}"
+    os.mkdir(folder)
+    for name in ("slurm.sh", "config.yaml"):
+        fd = os.open(f"{folder}/{name}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"x" * 300)
+        os.close(fd)
+print(time.perf_counter() - start)
+"""
+
+
+def python_seconds(code: str, cwd: Path, *args: str) -> float:
+    """What a small Python program run in ``cwd`` prints: seconds it measured itself."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip())
+
+
+def row(
+    case: str, tool: str, seconds: float | str, rss: float | None = None, where: str = ""
+) -> dict[str, object]:
+    shown = round(seconds, 3) if isinstance(seconds, float) else seconds
+    return {
+        "case": case,
+        "tool": tool,
+        "where": where,
+        "seconds": shown,
+        "peak_rss_mib": rss and round(rss, 1),
+    }
+
+
+def scale(root: Path, where: str) -> list[dict[str, object]]:
+    """10,000 and 100,000 experiments on one file system, next to the bare cost of its mkdir and writes."""
+    rows = []
+    generate = [CM_SBATCH, "generate", "slurm.in.sh", "--config", "config.yaml", "--out", "out"]
+    for epochs, label in ((10, "10,000"), (100, "100,000")):
+        big = workspace(root, f"big{epochs}", epochs, '  seed: "[1-10]"\n')
+        seconds, rss = timed(generate, big)
+        assert count_dirs(big / "out") == epochs * 1000
+        rows.append(row(f"{label} experiments", "cm-sbatch", seconds, rss, where))
+        shutil.rmtree(big)
+    floor = python_seconds(FLOOR, root, str(root / "floor"), "100000")
+    rows.append(row("100,000 experiments", "bare mkdir + 2 writes each", floor, None, where))
+    shutil.rmtree(root / "floor")
+    return rows
+
+
 def main() -> None:
     rows = []
+    disk = Path(tempfile.gettempdir())
     with tempfile.TemporaryDirectory(prefix="bench-sbatch-") as tmp:
         root = Path(tmp)
         one_k = workspace(root, "1k", 10)
-        generate = [CM_SBATCH, "generate", "slurm.in.sh", "--config", "config.yaml"]
-        ours, _ = timed([*generate, "--out", "out"], one_k)
+        ours, _ = timed(
+            [CM_SBATCH, "generate", "slurm.in.sh", "--config", "config.yaml", "--out", "out"], one_k
+        )
         assert count_dirs(one_k / "out") == 1000
-        rows.append({"case": "1,000 experiments", "tool": "cm-sbatch", "seconds": round(ours, 3)})
+        shutil.rmtree(one_k / "out")
+        inside = python_seconds(IN_PROCESS, one_k)
+        startup, _ = timed([sys.executable, "-c", "import cm_sbatch.cli"], one_k)
+        rows.append(row("1,000 experiments", "cm-sbatch command", ours, where=str(disk)))
+        rows.append(row("1,000 experiments", "cm-sbatch in-process generate()", inside, where=str(disk)))
+        rows.append(row("start-up", "python -c 'import cm_sbatch.cli'", startup))
         cms = ensure_reference()
         if cms is not None:
             ee_dir = workspace(root, "1k-ee", 10)
@@ -119,43 +192,26 @@ def main() -> None:
             theirs, _ = timed([*command, "--noos", "--output_dir=out"], ee_dir)
             made = count_dirs(ee_dir / "out")
             rows.append(
-                {
-                    "case": "1,000 experiments",
-                    "tool": f"cloudmesh-ee {EE_VERSION}",
-                    "seconds": round(theirs, 3),
-                }
+                row("1,000 experiments", f"cloudmesh-ee {EE_VERSION} command", theirs, where=str(disk))
             )
+            rows.append(row("1,000 experiments", "ratio, commands", f"{theirs / ours:.0f}x faster"))
             rows.append(
-                {"case": "1,000 experiments", "tool": "ratio", "seconds": f"{theirs / ours:.0f}x faster"}
+                row("1,000 experiments", "ratio, ee command / generate()", f"{theirs / inside:.0f}x faster")
             )
             if made != 1000:
                 print(f"warning: cloudmesh-ee wrote {made} experiments, not 1000", file=sys.stderr)
-        for epochs, label in ((10, "10,000"), (100, "100,000")):
-            big = workspace(root, f"big{epochs}", epochs, '  seed: "[1-10]"\n')
-            seconds, rss = timed([*generate, "--out", "out"], big)
-            assert count_dirs(big / "out") == epochs * 1000
-            rows.append(
-                {
-                    "case": f"{label} experiments",
-                    "tool": "cm-sbatch",
-                    "seconds": round(seconds, 3),
-                    "peak_rss_mib": round(rss, 1),
-                }
-            )
-            shutil.rmtree(big / "out")
-        million = workspace(root, "1m", 1000, '  seed: "[1-100]"\n  fold: "[1-10]"\n')
-        seconds, rss = timed([*generate, "--dry-run", "--output", "json", "--limit", "3"], million)
-        rows.append(
-            {
-                "case": "--dry-run 1,000,000 x 10",
-                "tool": "cm-sbatch",
-                "seconds": round(seconds, 3),
-                "peak_rss_mib": round(rss, 1),
-            }
+        rows += scale(root, str(disk))
+        million = workspace(root, "1m", 100, '  seed: "[1-100]"\n')
+        seconds, rss = timed(
+            [CM_SBATCH, "generate", "slurm.in.sh", "-c", "config.yaml", "--dry-run", "--limit", "3"], million
         )
-    print_records(
-        rows, "table", columns=["case", "tool", "seconds", "peak_rss_mib"], title="cm-sbatch benchmark"
-    )
+        rows.append(row("--dry-run 1,000,000", "cm-sbatch command", seconds, rss))
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        with tempfile.TemporaryDirectory(prefix="bench-sbatch-", dir=shm) as tmp:
+            rows += scale(Path(tmp), "/dev/shm (tmpfs)")
+    columns = ["case", "tool", "where", "seconds", "peak_rss_mib"]
+    print_records(rows, "table", columns=columns, title="cm-sbatch benchmark")
 
 
 if __name__ == "__main__":
