@@ -82,7 +82,7 @@ def test_ssh_exit_code_and_stderr_come_back(sshd: dict[str, str]) -> None:
 @pytest.mark.ssh
 def test_ssh_timeout_kills_the_remote_process_group(tmp_path: Path, sshd: dict[str, str]) -> None:
     pid_file = tmp_path / "remote.pid"
-    job = Job(name="slow", kind="ssh", host="lab", timeout=2, exec=f"sleep 300 & echo $! > {pid_file}; wait")
+    job = Job(name="slow", kind="ssh", host="lab", timeout=8, exec=f"sleep 300 & echo $! > {pid_file}; wait")
     flow = Workflow("ssh-timeout", [job], hosts=lab(sshd))
     flow.run()
     assert flow.status()[0].state == State.TIMEOUT
@@ -153,3 +153,17 @@ def test_a_sweep_over_ssh(tmp_path: Path, sshd: dict[str, str]) -> None:
     flow = Workflow.from_sweep(out, kind="ssh", host="lab", hosts=lab(sshd))
     assert flow.run().state == "done"
     assert (out / "exp-0" / "where.txt").exists() and (out / "exp-1" / "where.txt").exists()
+
+
+@pytest.mark.ssh
+def test_a_broken_remote_slurm_submission_fails_the_job_and_the_run_goes_on(sshd: dict[str, str]) -> None:
+    hosts = {"nowhere": Host(hostname="127.0.0.1", port=1, user="root", key=sshd["key"])}
+    flow = Workflow(
+        "down",
+        [Job(name="remote", kind="slurm", host="nowhere", exec="true"), Job(name="local", exec="true")],
+        hosts=hosts,
+    )
+    assert flow.run().state == "failed"
+    states = {job.name: job for job in flow.status()}
+    assert states["local"].state == State.DONE and states["remote"].state == State.FAILED
+    assert states["remote"].message

@@ -9,7 +9,7 @@ import time
 from cm_common import scancel
 
 from ._models import State
-from ._proc import alive, signal_group
+from ._proc import alive, alive_since, signal_group
 from ._store import Store
 
 
@@ -25,7 +25,7 @@ def cancel_run(run: str, store: Store | None = None) -> str:
         return f"asked engine {record.pid} to cancel run {run}"
     open_jobs = [job for job in store.jobs(run) if not job.state.final]
     for job in open_jobs:
-        if job.kind == "local" and alive(job.pid, job.pid_start):
+        if job.kind == "local" and alive_since(job.pid, job.started):
             signal_group(job.pid or 0, signal.SIGTERM)
     scancel([job.slurm_id for job in open_jobs if job.slurm_id and not job.host])
     store.update_jobs(run, [job.name for job in open_jobs], state=State.CANCELLED, message="cancelled")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -115,6 +116,7 @@ class GraphWriter:
         self.labels, self.default = dict(labels), default
         self.interval = 1.0
         self._changed = asyncio.Event()
+        self._lock = threading.Lock()  # read, render and write as one: the last writer shows the last states
 
     def __call__(self, event: object) -> None:
         """Note a change (called on the engine's loop)."""
@@ -122,7 +124,8 @@ class GraphWriter:
 
     def write(self) -> None:
         """Render the graph now from the stored states."""
-        render(build(self.store.jobs(self.run), self.labels, self.default), self.path)
+        with self._lock:
+            render(build(self.store.jobs(self.run), self.labels, self.default), self.path)
 
     async def follow(self) -> None:
         """Rewrite the file after each change until cancelled."""

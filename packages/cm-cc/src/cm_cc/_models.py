@@ -128,7 +128,6 @@ class JobStatus:
     progress: int = 0
     exit_code: int | None = None
     pid: int | None = None
-    pid_start: str = ""
     slurm_id: str = ""
     started: float | None = None
     ended: float | None = None

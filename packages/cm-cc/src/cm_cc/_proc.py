@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -23,8 +24,25 @@ def start_time(pid: int) -> str:
 
 
 def alive(pid: int | None, started: str) -> bool:
-    """True when ``pid`` runs and is the same process that started at ``started``."""
+    """True when ``pid`` runs and is the process that started at ``started`` (a :func:`start_time`)."""
     return bool(pid) and started != "" and start_time(pid or 0) == started
+
+
+@functools.cache
+def _boot_time() -> float:
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def alive_since(pid: int | None, started: float | None, slack: float = 5.0) -> bool:
+    """True when ``pid`` runs and started within ``slack`` seconds of the epoch time ``started``
+    (a job's pid is checked against its recorded start, so a reused pid is not taken for it)."""
+    ticks = start_time(pid or 0) if pid else ""
+    if not ticks or started is None:
+        return False
+    return abs(_boot_time() + int(ticks) / os.sysconf("SC_CLK_TCK") - started) <= slack
 
 
 def signal_group(pgid: int, signum: int) -> None:

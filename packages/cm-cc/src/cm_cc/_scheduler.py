@@ -21,7 +21,7 @@ from cm_common import RuntimeFailure, cm_home, job_states
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
 from ._models import Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
-from ._proc import alive, pidfd_children, signal_group, start_time
+from ._proc import alive, alive_since, pidfd_children, signal_group, start_time
 from ._store import Store
 
 EventHook = Callable[[Event], None]
@@ -160,26 +160,32 @@ class Engine:
         job = self.jobs[name]
         state = State.FAILED
         try:
-            folder = self._prepare(job)
-            for attempt in range(1, job.retries + 2):
-                if attempt > 1:
-                    self._set(name, State.READY, message=f"retry {attempt - 1} of {job.retries}")
-                    await asyncio.sleep(job.backoff * 2 ** (attempt - 2))
-                state, code, message = await self._attempt(
-                    job, folder, attempt, adopt if attempt == 1 else ""
-                )
-                if state == State.DONE:
-                    self._progress[name] = 100
-                    self._set(name, state, exit_code=0, ended=time.time(), progress=100)
-                    break
-                self._set(name, state, exit_code=code, ended=time.time(), message=message)
+            state = await self._attempts(job, self._prepare(job), adopt)
         except asyncio.CancelledError:
             state = State.CANCELLED
             self._set(name, state, ended=time.time(), message="cancelled")
-        except (OSError, RuntimeFailure) as error:
+        except Exception as error:  # whatever breaks, the job fails and the run goes on
             state = State.FAILED
-            self._set(name, state, ended=time.time(), message=str(error)[:500])
+            message = str(error) if isinstance(error, RuntimeFailure) else f"{type(error).__name__}: {error}"
+            self._set(name, state, ended=time.time(), message=message[:500])
         self._finished.put_nowait((name, state))
+
+    async def _attempts(self, job: Job, folder: Path, adopt: str) -> State:
+        attempt = 1
+        while True:
+            state, code, message = await self._attempt(job, folder, attempt, adopt if attempt == 1 else "")
+            if state == State.DONE:
+                self._progress[job.name] = 100
+                self._set(job.name, state, exit_code=0, ended=time.time(), progress=100)
+                return state
+            if attempt > job.retries:
+                self._set(job.name, state, exit_code=code, ended=time.time(), message=message)
+                return state
+            delay = job.backoff * 2 ** (attempt - 1)
+            retry = f"attempt {attempt} {state.value} ({message}); retry in {delay:g} s"
+            self._set(job.name, State.READY, exit_code=code, message=retry)
+            await asyncio.sleep(delay)
+            attempt += 1
 
     # -- the run ---------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -309,5 +315,9 @@ class Engine:
 
     @staticmethod
     def _stop_orphan(status: JobStatus) -> None:
-        if status.state == State.RUNNING and status.kind == "local" and alive(status.pid, status.pid_start):
+        if (
+            status.state == State.RUNNING
+            and status.kind == "local"
+            and alive_since(status.pid, status.started)
+        ):
             signal_group(status.pid or 0, signal.SIGKILL)

@@ -23,12 +23,13 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS jobs (
   run TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, seq INTEGER NOT NULL, name TEXT NOT NULL,
   state TEXT NOT NULL, kind TEXT NOT NULL, host TEXT NOT NULL DEFAULT '', attempt INTEGER NOT NULL DEFAULT 0,
-  progress INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, pid INTEGER, pid_start TEXT NOT NULL DEFAULT '',
+  progress INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, pid INTEGER,
   slurm_id TEXT NOT NULL DEFAULT '', started REAL, ended REAL, message TEXT NOT NULL DEFAULT '',
   needs TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (run, name)
 );
 """
 _JOB_FIELDS = set(JobStatus.__dataclass_fields__) - {"name", "needs"}
+_STATUS_FIELDS = set(JobStatus.__dataclass_fields__)
 _RUN_FIELDS = {"state", "started", "ended", "pid", "pid_start", "parallel"}
 
 
@@ -152,7 +153,7 @@ def _plain(value: Any) -> Any:
 
 
 def _job_status(row: sqlite3.Row) -> JobStatus:
-    fields = {key: row[key] for key in row.keys() if key not in ("run", "seq")}  # noqa: SIM118 - sqlite3.Row
+    fields = {key: row[key] for key in row.keys() if key in _STATUS_FIELDS}  # noqa: SIM118 - sqlite3.Row
     fields["state"] = State(fields["state"])
     fields["needs"] = json.loads(fields["needs"])
     return JobStatus(**fields)

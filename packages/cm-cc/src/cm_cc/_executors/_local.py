@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from .._command import local_argv
 from .._models import State
-from .._proc import start_time, stop_group
+from .._proc import stop_group
 from ._base import JobContext
 
 
@@ -43,7 +43,7 @@ class LocalExecutor:
                 err.write(f"cm-cc: cannot start: {error}\n".encode())
                 ctx.mark(message=f"cannot start: {error.strerror or error}")
                 return 127
-            ctx.mark(state=State.RUNNING, pid=process.pid, pid_start=start_time(process.pid))
+            ctx.mark(state=State.RUNNING, pid=process.pid)
             try:
                 return await self._stream(process, out, ctx)
             except asyncio.CancelledError:
