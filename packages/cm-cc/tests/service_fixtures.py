@@ -26,7 +26,7 @@ class Server:
     token: str | None
     home: Path
 
-    def client(self, token: str | None = "same") -> httpx.Client:
+    def client(self, token: str | None = "same") -> httpx.Client:  # noqa: S107 - "same": the server's
         """An httpx client, with the server's token unless ``token`` says otherwise (None: no header)."""
         value = self.token if token == "same" else token
         headers = {"Authorization": f"Bearer {value}"} if value else {}
@@ -58,8 +58,8 @@ def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server,
     return Server(f"http://127.0.0.1:{port}/", token, home), server, thread
 
 
-@pytest.fixture
-def server(cm_home: Path) -> Iterator[Server]:
+@pytest.fixture(name="server")
+def server_fixture(cm_home: Path) -> Iterator[Server]:
     """A real server with a token, on this test's CM_HOME."""
     running, uv, thread = start_server(cm_home)
     yield running
@@ -67,8 +67,8 @@ def server(cm_home: Path) -> Iterator[Server]:
     thread.join(20)
 
 
-@pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
+@pytest.fixture(name="api")
+def api_fixture(server: Server) -> Iterator[httpx.Client]:
     """An httpx client of ``server`` carrying its token."""
     with server.client() as client:
         yield client

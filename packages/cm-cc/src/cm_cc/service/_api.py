@@ -67,7 +67,8 @@ RunId = Annotated[str, "the run id"]
 
 def _workflow_info(stored: StoredWorkflow) -> WorkflowInfo:
     jobs = [
-        {"name": job.name, "kind": job.kind, "host": job.host or "", "needs": job.needs} for job in stored.jobs
+        {"name": job.name, "kind": job.kind, "host": job.host or "", "needs": job.needs}
+        for job in stored.jobs
     ]
     return WorkflowInfo.model_validate(
         {"name": stored.name, "file": stored.path.name, "uploaded": stored.uploaded, "jobs": jobs}
@@ -235,7 +236,10 @@ def graph(run: RunId, svc: Svc) -> Response:
 
 
 @router.get(
-    "/runs/{run}/jobs/{job}/log", response_model=LogChunk, tags=["runs"], summary="A job's output (tail or range)"
+    "/runs/{run}/jobs/{job}/log",
+    response_model=LogChunk,
+    tags=["runs"],
+    summary="A job's output (tail or range)",
 )
 def job_log(
     run: RunId,
@@ -253,7 +257,9 @@ def job_log(
         raise NotFound(f"run {run} has no job {job!r}")
     path = Path(svc.store.run(run).directory) / job / stream
     size, start, end, data = _read_log(path, tail, offset, length)
-    return LogChunk(job=job, stream=stream, size=size, offset=start, end=end, text=data.decode(errors="replace"))
+    return LogChunk(
+        job=job, stream=stream, size=size, offset=start, end=end, text=data.decode(errors="replace")
+    )
 
 
 @router.get(

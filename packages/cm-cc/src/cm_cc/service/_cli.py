@@ -117,7 +117,10 @@ def upload(
 @remote_app.command("workflows")
 def workflows(ctx: typer.Context, output: OutputOption = None) -> None:
     """The uploaded workflows."""
-    rows = [{"name": w["name"], "jobs": len(w["jobs"]), "uploaded": _stamp(w["uploaded"])} for w in ctx.obj.workflows()]
+    rows = [
+        {"name": w["name"], "jobs": len(w["jobs"]), "uploaded": _stamp(w["uploaded"])}
+        for w in ctx.obj.workflows()
+    ]
     print_records(rows, output_format(output), columns=["name", "jobs", "uploaded"])
 
 
