@@ -1,21 +1,10 @@
-"""Helpers shared by the cm-sbatch tests: run the CLI as a subprocess, write small sweeps."""
+"""Fixtures of the cm-sbatch tests: a small sweep to generate."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "sweep"
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``cm-sbatch ARGS`` in a subprocess, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "cm_sbatch", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
 
 
 @pytest.fixture

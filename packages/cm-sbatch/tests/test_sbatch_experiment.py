@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sbatch_helpers import EXAMPLES
 
 from cm_common import InputError
 from cm_sbatch import Experiment, SweepOutput, script_name
@@ -104,7 +105,7 @@ def test_zip_repeat_include_exclude() -> None:
 
 
 def test_cloudmesh_ee_config_works_unchanged() -> None:
-    exp = Experiment(EXAMPLES_EE / "ee-slurm.in.sh", [EXAMPLES_EE / "ee-config.yaml"])
+    exp = Experiment(EXAMPLES / "ee-slurm.in.sh", [EXAMPLES / "ee-config.yaml"])
     assert len(exp) == 6
     text = exp.render(0)
     assert "--job-name=directive_ubuntu_epoch_1_lr_0.1" in text
@@ -205,6 +206,3 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
         Experiment("t.in.sh", [tmp_path / "bad.json"], text="x")
     with pytest.raises(InputError, match="no such template"):
         Experiment(tmp_path / "missing.in.sh", [])
-
-
-EXAMPLES_EE = Path(__file__).resolve().parents[3] / "examples" / "sweep"

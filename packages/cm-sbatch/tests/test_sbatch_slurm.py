@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sbatch_helpers import cli
 
 from cm_sbatch import Experiment, SweepOutput
-from conftest import cli
 
 pytestmark = pytest.mark.slurm
 

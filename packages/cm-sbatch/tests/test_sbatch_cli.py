@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import EXAMPLES, cli
+from sbatch_helpers import EXAMPLES, cli
 
 
 def _one_line_error(result: object, code: int, *needles: str) -> None:
