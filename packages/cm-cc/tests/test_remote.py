@@ -167,3 +167,33 @@ def test_a_broken_remote_slurm_submission_fails_the_job_and_the_run_goes_on(sshd
     states = {job.name: job for job in flow.status()}
     assert states["local"].state == State.DONE and states["remote"].state == State.FAILED
     assert states["remote"].message
+
+
+@pytest.mark.ssh
+def test_cancel_after_the_engine_died_kills_the_remote_job(tmp_path: Path, sshd: dict[str, str]) -> None:
+    import os
+    import signal
+    import sys
+
+    hosts = {
+        "lab": {"hostname": sshd["host"], "port": int(sshd["port"]), "user": sshd["user"], "key": sshd["key"]}
+    }
+    pid_file = tmp_path / "remote.pid"
+    flow = write_workflow(
+        tmp_path / "wf.yaml",
+        {
+            "hosts": hosts,
+            "jobs": [{"name": "r", "kind": "ssh", "host": "lab", "exec": f"echo $$ > {pid_file}; sleep 300"}],
+        },
+    )
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "cm_cc", "run", str(flow), "-q"], stderr=subprocess.DEVNULL
+    )
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "")
+    os.kill(engine.pid, signal.SIGKILL)
+    engine.wait()
+    run = Store().runs()[0].id
+    result = cli("cancel", run)
+    assert result.returncode == 0 and "engine was not running" in result.stderr
+    wait_until(lambda: gone(int(pid_file.read_text())), limit=20)
+    assert Store().run(run).state == "cancelled"

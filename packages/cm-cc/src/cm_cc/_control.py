@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from cm_common import scancel
 
-from ._models import State
+from ._executors import JobContext
+from ._models import JobStatus, State, WorkflowSpec
 from ._proc import alive, alive_since, signal_group
 from ._store import Store
 
@@ -28,6 +30,32 @@ def cancel_run(run: str, store: Store | None = None) -> str:
         if job.kind == "local" and alive_since(job.pid, job.started):
             signal_group(job.pid or 0, signal.SIGTERM)
     scancel([job.slurm_id for job in open_jobs if job.slurm_id and not job.host])
+    unreachable = _stop_remote(store, run, [job for job in open_jobs if job.host and job.started])
     store.update_jobs(run, [job.name for job in open_jobs], state=State.CANCELLED, message="cancelled")
     store.update_run(run, state="cancelled", ended=time.time())
-    return f"cancelled run {run} (its engine was not running)"
+    note = f"; could not reach {', '.join(sorted(unreachable))}" if unreachable else ""
+    return f"cancelled run {run} (its engine was not running){note}"
+
+
+def _stop_remote(store: Store, run: str, jobs: list[JobStatus]) -> set[str]:
+    """Kill remote process groups and scancel remote Slurm jobs; return the hosts that did not answer."""
+    if not jobs:
+        return set()
+    from ._executors._slurm import cancel_job
+    from ._executors._ssh import kill_remote
+
+    spec = WorkflowSpec.model_validate_json(store.spec(run))
+    specs = {job.name: job for job in spec.jobs}
+    folder = Path(store.run(run).directory)
+    unreachable = set()
+    for status in jobs:
+        job = specs[status.name]
+        ctx = JobContext(run, job, folder / job.name, lambda **_: None, lambda _: None, spec.host_for(job))
+        try:
+            if status.slurm_id:
+                cancel_job(ctx, status.slurm_id)
+            else:
+                kill_remote(ctx)
+        except Exception:  # an unreachable host must not stop the cancel of the rest
+            unreachable.add(status.host)
+    return unreachable

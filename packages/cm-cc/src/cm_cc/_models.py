@@ -103,6 +103,13 @@ class WorkflowSpec(BaseModel):
     label: str = "{name}"
     base: str = "."
 
+    def host_for(self, job: Job) -> Host | None:
+        """How to reach ``job.host``: its entry under ``hosts`` or the bare name (``~/.ssh/config``)."""
+        if not job.host:
+            return None
+        host = self.hosts.get(job.host) or Host(hostname=job.host)
+        return host.model_copy(update={"user": job.user}) if job.user else host
+
 
 @dataclass(frozen=True)
 class Event:

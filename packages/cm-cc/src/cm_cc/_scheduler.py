@@ -20,7 +20,7 @@ from cm_common import RuntimeFailure, cm_home, job_states
 
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
-from ._models import Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
+from ._models import Event, Job, JobStatus, RunStatus, State, WorkflowSpec
 from ._proc import alive, alive_since, pidfd_children, signal_group, start_time
 from ._store import Store
 
@@ -111,13 +111,6 @@ class Engine:
         return progress
 
     # -- executors -------------------------------------------------------------------------
-    def _host(self, job: Job) -> Host | None:
-        if not job.host:
-            return None
-        known = self.spec.hosts.get(job.host)
-        host = known or Host(hostname=job.host)
-        return host.model_copy(update={"user": job.user}) if job.user else host
-
     def _executor(self, job: Job) -> Executor:
         key = job.kind
         if key not in self._executors:
@@ -149,7 +142,7 @@ class Engine:
         self._starting[name] = {"attempt": attempt, "started": time.time(), "ended": None, "exit_code": None}
         self._progress[name] = 0
         mark, progress = self._mark(name), self._progress_hook(name)
-        ctx = JobContext(self.run_id, job, folder, mark, progress, self._host(job), adopt)
+        ctx = JobContext(self.run_id, job, folder, mark, progress, self.spec.host_for(job), adopt)
         try:
             code = await asyncio.wait_for(self._executor(job).execute(ctx), job.timeout)
         except TimeoutError:

@@ -82,7 +82,8 @@ def _fetch_logs(ctx: JobContext) -> None:
                 connection.get(f"{remote_folder(ctx)}/{name}", local=str(ctx.directory / name))
 
 
-def _cancel(ctx: JobContext, job_id: str) -> None:
+def cancel_job(ctx: JobContext, job_id: str) -> None:
+    """scancel one job, here or on the job's host."""
     if ctx.host is None:
         scancel([job_id])
         return
@@ -116,7 +117,7 @@ class SlurmExecutor:
         try:
             return await future
         except asyncio.CancelledError:
-            await asyncio.to_thread(_cancel, ctx, job_id)
+            await asyncio.to_thread(cancel_job, ctx, job_id)
             raise
         finally:
             self._open.pop(job_id, None)

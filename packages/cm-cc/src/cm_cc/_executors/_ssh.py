@@ -42,7 +42,8 @@ def _run(ctx: JobContext, report: asyncio.AbstractEventLoop) -> int:
         err.close()
 
 
-def _kill(ctx: JobContext) -> None:
+def kill_remote(ctx: JobContext) -> None:
+    """Stop the remote process group of the job of ``ctx``."""
     assert ctx.host is not None
     with connect(ctx.host) as connection:
         connection.run(kill_command(remote_folder(ctx)), warn=True, hide=True, in_stream=False)
@@ -58,7 +59,7 @@ class SshExecutor:
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
-            await asyncio.to_thread(_kill, ctx)
+            await asyncio.to_thread(kill_remote, ctx)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(work, 30)
             raise
