@@ -103,6 +103,7 @@ class Experiment:
             raise InputError(f"--layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
         self.layout: Layout = layout
         self.script = script_name(self.template.name)
+        self._script_json = json.dumps(self.script)[1:-1]
         if text is None:
             try:
                 text = self.template.read_text(encoding="utf-8")
@@ -370,9 +371,10 @@ class Experiment:
             f"{key}{values[i]}"
             for key, values, i in zip(self._json_keys, self._json_values, index, strict=True)
         )
+        # ids and folders hold only [A-Za-z0-9._+-/]: JSON strings as they are
         line = (
-            f'{{"id": {json.dumps(run_id)}, "directory": {json.dumps(directory)}, '
-            f'"parameters": {{{parameters}}}, "script": {json.dumps(f"{directory}/{self.script}")}}}\n'
+            f'{{"id": "{run_id}", "directory": "{directory}", '
+            f'"parameters": {{{parameters}}}, "script": "{directory}/{self._script_json}"}}\n'
         )
         return self._fill(index, run, resolved), self._config_text(index, run_id, resolved), line
 

@@ -73,8 +73,10 @@ def _write_runs(experiment: Experiment, tmp: Path, progress: Callable[[int], Non
             manifest.write(line)
             submit.write(f"(cd {shlex.quote(directory)} && sbatch {shlex.quote(script)})\n")
             count += 1
-            if progress is not None:
+            if progress is not None and count % 256 == 0:
                 progress(count)
+    if progress is not None:
+        progress(count)
     os.chmod(tmp / SUBMIT, 0o755)  # noqa: S103 - a script people run
     return count
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cm_common import InputError, OutputOption, err_console, output_format, print_records, run
 
@@ -38,6 +37,8 @@ def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
     if not err_console.is_terminal or total < 2:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(what, total=total)
