@@ -71,6 +71,20 @@ def test_resume_reruns_failed_jobs_but_not_done_ones(tmp_path: Path) -> None:
     assert markers.read_text().split() == ["once", "gated", "gated"]
 
 
+def test_a_second_engine_for_a_running_run_is_refused(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    flow = write_workflow(
+        tmp_path / "wf.yaml", {"jobs": [{"name": "w", "exec": f"touch {started}; sleep 300"}]}
+    )
+    engine = start_engine(flow)
+    wait_until(started.exists)
+    run = Store().runs()[0].id
+    second = cli("run", "--resume", run, "-q")
+    assert second.returncode == 1 and "already running in another engine" in second.stderr
+    assert cli("cancel", run).returncode == 0
+    assert engine.wait(timeout=60) == 1
+
+
 def test_resume_of_an_unknown_run_is_bad_input() -> None:
     result = cli("run", "--resume", "no-such-run")
     assert result.returncode == 2 and "no run 'no-such-run'" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import os
 import signal
@@ -12,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from cm_common import RuntimeFailure
 
 
 def start_time(pid: int) -> str:
@@ -92,3 +95,15 @@ def pidfd_children(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
             del _WATCHERS[loop]
             asyncio.set_child_watcher(entry[1])
             entry[0].close()
+
+
+@contextlib.contextmanager
+def engine_lock(path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` while an engine runs ``what``; the kernel drops it when the
+    engine dies, even by ``kill -9``. A second engine for the same run is refused at once."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeFailure(f"{what} is already running in another engine") from None
+        yield

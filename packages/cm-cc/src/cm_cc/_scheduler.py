@@ -21,7 +21,7 @@ from cm_common import RuntimeFailure, cm_home, job_states
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
 from ._models import Event, Job, JobStatus, RunStatus, State, WorkflowSpec
-from ._proc import alive, alive_since, pidfd_children, signal_group, start_time
+from ._proc import alive_since, engine_lock, pidfd_children, signal_group, start_time
 from ._store import Store
 
 EventHook = Callable[[Event], None]
@@ -216,8 +216,10 @@ class Engine:
         """Run every job not yet done, to the end; return the run's final status."""
         self._loop = asyncio.get_running_loop()
         record = self.store.run(self.run_id)
-        if record.pid and record.pid != os.getpid() and alive(record.pid, record.pid_start):
-            raise RuntimeFailure(f"run {self.run_id} is still being run by process {record.pid}")
+        with engine_lock(self.directory / ".engine.lock", f"run {self.run_id} (engine pid {record.pid})"):
+            return await self._run(record)
+
+    async def _run(self, record: RunStatus) -> RunStatus:
         statuses, adopt = await self._recover()
         self.store.update_run(
             self.run_id,
@@ -230,7 +232,7 @@ class Engine:
         )
         self._emit(None, "running")
         try:
-            with pidfd_children(self._loop):
+            with pidfd_children(asyncio.get_running_loop()):
                 await self._schedule(statuses, adopt)
         finally:
             for executor in self._executors.values():
