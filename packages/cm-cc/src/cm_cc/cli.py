@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -59,8 +60,6 @@ def _job_record(job: JobStatus) -> dict[str, Any]:
 
 
 def _run_record(run: RunStatus) -> dict[str, Any]:
-    from datetime import datetime
-
     return {
         "id": run.id,
         "workflow": run.workflow,
@@ -119,9 +118,7 @@ async def _drive(engine: Engine, graph: Path | None, quiet: bool) -> RunStatus:
 
 
 def _finish(store: Store, result: RunStatus, output: Any) -> None:
-    print_records(
-        [_job_record(job) for job in store.jobs(result.id)], output_format(output), columns=JOB_COLUMNS
-    )
+    _print_jobs(store, result.id, output)
     if result.state != "done":
         counts = ", ".join(f"{state} {n}" for state, n in sorted(result.counts.items()))
         raise RuntimeFailure(f"run {result.id} {result.state} ({counts}); see cm-cc logs {result.id} JOB")
@@ -193,9 +190,7 @@ def status_command(
     store = Store()
     record = store.run(run)
     err_console.print(f"run {record.id} ({record.workflow}): {record.state}", highlight=False)
-    print_records(
-        [_job_record(job) for job in store.jobs(record.id)], output_format(output), columns=JOB_COLUMNS
-    )
+    _print_jobs(store, record.id, output)
 
 
 @app.command("runs")

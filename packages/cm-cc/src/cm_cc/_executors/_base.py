@@ -27,7 +27,7 @@ class JobContext:
     progress: Callable[[int], None]
     host: Host | None = None
     adopt: str = ""
-    _offsets: dict[Path, int] = field(default_factory=dict)
+    _offsets: dict[Path, int] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def script(self) -> Path:
