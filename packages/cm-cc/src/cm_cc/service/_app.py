@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cm_common import InputError, RuntimeFailure
@@ -82,12 +83,20 @@ def create_app(
     app.add_exception_handler(InputError, _bad_input)  # type: ignore[arg-type]
     app.add_exception_handler(RuntimeFailure, _failure)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _crash)
+    app.add_middleware(TokenGate)
     app.add_middleware(SecurityHeaders)
     return app
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
-    return _error(error.status_code, str(error.detail), error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:  # name every method of the path, not just those of the first route
+        methods: set[str] = set()
+        for route in request.app.router.routes:
+            if route.matches(request.scope)[0] != Match.NONE:
+                methods |= getattr(route, "methods", None) or set()
+        headers["Allow"] = ", ".join(sorted(methods))
+    return _error(error.status_code, str(error.detail), headers)
 
 
 async def _invalid(request: Request, error: RequestValidationError) -> Response:
@@ -125,3 +134,22 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class TokenGate:
+    """ASGI middleware refusing (401) any /api request but the health check without the token,
+    before routing or body parsing, so nothing about a request is looked at before it is authorized."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root = scope.get("root_path", "")
+        path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
+        if scope["type"] == "http" and path.startswith("/api/") and path != "/api/health":
+            request = Request(scope)
+            if not request.app.state.service.authorized(request):
+                refusal = _error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -87,6 +87,13 @@ class WorkflowLibrary:
         return self.root / name
 
     def _load(self, folder: Path, name: str) -> StoredWorkflow:
+        try:
+            return self._check(folder, name)
+        except InputError as error:  # name files as in the upload, not by their place on the server
+            message = str(error).replace(f"{folder.resolve()}/", "").replace(f"{folder}/", "")
+            raise type(error)(message) from None
+
+    def _check(self, folder: Path, name: str) -> StoredWorkflow:
         file = find_workflow_file(folder)
         workflow = Workflow.load(file)
         base = folder.resolve()
@@ -94,6 +101,8 @@ class WorkflowLibrary:
         for job in workflow.jobs:
             _check_inside(job, base, source)
         jobs = workflow.check()
+        if not jobs:
+            raise InputError(f"{source}: the workflow has no jobs")
         return StoredWorkflow(name, file, jobs, folder.stat().st_mtime)
 
     def get(self, name: str) -> StoredWorkflow:
