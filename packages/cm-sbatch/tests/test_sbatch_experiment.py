@@ -206,3 +206,14 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
         Experiment("t.in.sh", [tmp_path / "bad.json"], text="x")
     with pytest.raises(InputError, match="no such template"):
         Experiment(tmp_path / "missing.in.sh", [])
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"), [("flat", "share the folder"), ("hierarchical", "share the id")]
+)
+def test_ids_that_collide_across_keys_are_refused(tmp_path: Path, layout: str, message: str) -> None:
+    config = {"experiment": {"a": ["x_b_y", "x"], "b": ["z", "y_b_z"]}}
+    exp = make(config, text="{a} {b}", layout=layout)
+    with pytest.raises(InputError, match=message):
+        exp.generate(tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []

@@ -6,13 +6,14 @@ a failure removes it. Regenerating with ``force`` keeps the job records (``jobs.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from cm_common import InputError, file_lock
 
@@ -50,23 +51,29 @@ def _check_target(out: Path, force: bool) -> None:
 
 
 def _write_runs(experiment: Experiment, tmp: Path, progress: Callable[[int], None] | None) -> int:
+    """Write every run; memory stays flat: folders are checked by mkdir, nested ids by their hash."""
     root = str(tmp)
-    made: set[str] = set()
-    seen: set[str] = set()
+    last_parent = root
+    nested = experiment.layout == "hierarchical"
+    seen: set[int] = set()
     count = 0
     script = experiment.script
     with open(tmp / MANIFEST, "w", encoding="utf-8") as manifest, open(tmp / SUBMIT, "w") as submit:
         submit.write(SUBMIT_HEAD)
         for position, index, run_id, directory in experiment._indexed():
-            if run_id in seen:
-                raise InputError(f"two experiments would share the folder {directory!r}: {run_id}")
-            seen.add(run_id)
+            if nested:  # a nested folder is unique by construction, its flat id need not be
+                if hash(run_id) in seen and any(entry == run_id for entry in _ids(tmp / MANIFEST, manifest)):
+                    raise InputError(f"two experiments would share the id {run_id!r}")
+                seen.add(hash(run_id))
             folder = f"{root}/{directory}"
             parent = folder.rpartition("/")[0]
-            if parent != root and parent not in made:
+            if parent != last_parent:
                 os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            os.mkdir(folder)
+                last_parent = parent
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                raise InputError(f"two experiments would share the folder {directory!r}") from None
             text, config, line = experiment._files(position, index, run_id, directory)
             _write(f"{folder}/{script}", text, 0o755)
             _write(f"{folder}/config.yaml", config)
@@ -79,6 +86,14 @@ def _write_runs(experiment: Experiment, tmp: Path, progress: Callable[[int], Non
         progress(count)
     os.chmod(tmp / SUBMIT, 0o755)  # noqa: S103 - a script people run
     return count
+
+
+def _ids(path: Path, handle: TextIO) -> Iterator[str]:
+    """The ids written to the manifest so far (read back only on a hash clash)."""
+    handle.flush()
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            yield json.loads(line)["id"]
 
 
 def write_sweep(

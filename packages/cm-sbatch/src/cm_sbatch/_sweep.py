@@ -14,7 +14,7 @@ from cm_common import InputError
 
 from ._config import SweepSpec
 from ._rules import Rule, compile_rule
-from ._values import Scalar, format_values
+from ._values import Scalar
 
 
 class Sweep:
@@ -92,9 +92,3 @@ class Sweep:
         if not self.filtered:
             return self.combinations()
         return sum(1 for _ in self.indices())
-
-    def describe(self) -> str:
-        """One line per key: ``epoch: 1, 2, 3``."""
-        return "; ".join(
-            f"{key}: {format_values(values)}" for key, values in zip(self.keys, self.values, strict=True)
-        )

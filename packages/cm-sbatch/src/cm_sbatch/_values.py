@@ -6,7 +6,6 @@ Numbers stay numbers: ``"1,2"`` gives ``[1, 2]`` and ``"0.1,0.01"`` gives ``[0.1
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from cm_common import InputError
@@ -109,9 +108,3 @@ def parse_sweep_option(text: str) -> dict[str, list[Scalar]]:
             raise InputError(f"--experiment: expected key=values, got {token!r}")
         result[key] = expand(raw, f"--experiment {key}")
     return result
-
-
-def format_values(values: Sequence[Scalar]) -> str:
-    """A short text of values for messages."""
-    shown = ", ".join(str(value) for value in values[:5])
-    return shown + (", ..." if len(values) > 5 else "")
