@@ -106,8 +106,8 @@ def split_sweep(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], d
     """(attributes, raw experiment section, sweep meta section) of a merged config."""
     attributes = dict(data)
     raw: dict[str, Any] = {}
-    for name in SWEEP_SECTIONS:
-        section = attributes.pop(name, None)
+    for name in [key for key in data if key in SWEEP_SECTIONS]:
+        section = attributes.pop(name)
         if section is None:
             continue
         if not isinstance(section, Mapping):
