@@ -28,7 +28,7 @@ class LocalExecutor:
     async def execute(self, ctx: JobContext) -> int:
         """Start the job, stream its stdout (progress lines) to its file, and wait for its exit."""
         cwd = Path(ctx.job.workdir) if ctx.job.workdir else ctx.directory
-        with ctx.stdout.open("ab") as out, ctx.stderr.open("ab") as err:
+        with ctx.stderr.open("ab") as err:
             try:
                 process = await asyncio.create_subprocess_exec(
                     *local_argv(ctx.job, ctx.script),
@@ -43,20 +43,27 @@ class LocalExecutor:
                 err.write(f"cm-cc: cannot start: {error}\n".encode())
                 ctx.mark(message=f"cannot start: {error.strerror or error}")
                 return 127
-            ctx.mark(state=State.RUNNING, pid=process.pid)
-            try:
-                return await self._stream(process, out, ctx)
-            except asyncio.CancelledError:
-                await stop_group(process)
-                raise
+        ctx.mark(state=State.RUNNING, pid=process.pid)
+        try:
+            return await self._stream(process, ctx)
+        except asyncio.CancelledError:
+            await stop_group(process)
+            raise
 
     @staticmethod
-    async def _stream(process: asyncio.subprocess.Process, out: BinaryIO, ctx: JobContext) -> int:
+    async def _stream(process: asyncio.subprocess.Process, ctx: JobContext) -> int:
+        """Copy stdout line by line into its file (made on the first line: silent jobs cost no file)."""
         assert process.stdout is not None
-        async for line in process.stdout:
-            out.write(line)
-            out.flush()
-            ctx.line(line)
+        out: BinaryIO | None = None
+        try:
+            async for line in process.stdout:
+                out = out or ctx.stdout.open("ab")
+                out.write(line)
+                out.flush()
+                ctx.line(line)
+        finally:
+            if out is not None:
+                out.close()
         return await process.wait()
 
     async def close(self) -> None:
