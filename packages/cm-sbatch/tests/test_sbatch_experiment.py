@@ -217,3 +217,31 @@ def test_ids_that_collide_across_keys_are_refused(tmp_path: Path, layout: str, m
     with pytest.raises(InputError, match=message):
         exp.generate(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cloudmesh_sbatch_style_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "name: bench-rivanna\n"
+        "sbatch:\n  mode: h\n  dir: localscratch\n"
+        "run:\n  workdir: /scratch/{os.USER}/runs/{experiment.epoch}/{experiment.repeat}\n"
+        "  venv: $HOME/ENV3\n"
+        "experiment:\n  card_name: 'v100,a100'\n  repeat: '1,2'\n  epoch: 1,50,100\n"
+        "  learning_rate: 0.001\n  no_cache: False\n"
+    )
+    text = "#SBATCH --job-name={sbatch.identifier}\ncd {run.workdir} && source {run.venv}/bin/activate\n"
+    exp = Experiment("submit.in.sh", [tmp_path / "config.yaml"], text=text, env={"USER": "alice"})
+    assert len(exp) == 2 * 2 * 3
+    run = next(iter(exp))
+    assert run.parameters == {
+        "card_name": "v100",
+        "repeat": 1,
+        "epoch": 1,
+        "learning_rate": 0.001,
+        "no_cache": False,
+    }
+    assert exp.render(0) == (
+        f"#SBATCH --job-name={run.id}\ncd /scratch/alice/runs/1/1 && source $HOME/ENV3/bin/activate\n"
+    )
+    config = exp.config(11)
+    assert config["run"]["workdir"] == "/scratch/alice/runs/100/2"
+    assert config["sbatch"] == {"mode": "h", "dir": "localscratch", "identifier": list(exp)[11].id}
