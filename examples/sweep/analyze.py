@@ -1,55 +1,47 @@
-"""Fan-in step of a sweep: gather each experiment's result.json into OUT/summary.json (and print it).
+"""Summarise a finished sweep: one row per experiment from its result.json, best loss first.
 
-    python3 examples/sweep/analyze.py /tmp/sweep
+    python3 examples/sweep/analyze.py OUT        (OUT: the folder cm-sbatch generate wrote)
 
-Reads OUT/manifest.jsonl (written by cm-sbatch); an experiment without result.json is listed
-as missing. Standard library only, so it runs on any host.
+Reads OUT/manifest.jsonl and each experiment's result.json, prints a table, writes
+OUT/summary.csv, and exits 1 naming the experiments that have no result.
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 
-def gather(out: Path) -> tuple[list[dict[str, object]], list[str]]:
-    """Parameters and result of every experiment of the sweep in ``out``, and the ids without a result."""
-    rows: list[dict[str, object]] = []
-    missing: list[str] = []
-    for line in (out / "manifest.jsonl").read_text().splitlines():
-        if not line.strip():
-            continue
-        experiment = json.loads(line)
-        result_file = out / experiment["directory"] / "result.json"
-        if result_file.is_file():
-            rows.append(
-                {"id": experiment["id"], **experiment["parameters"], **json.loads(result_file.read_text())}
-            )
-        else:
-            missing.append(experiment["id"])
-    return rows, missing
-
-
-def main() -> int:
-    """Write OUT/summary.json through a temp file and a rename; print a short table."""
-    if len(sys.argv) != 2:
-        print("usage: analyze.py OUT", file=sys.stderr)
-        return 2
-    out = Path(sys.argv[1])
-    rows, missing = gather(out)
-    summary = {"experiments": len(rows) + len(missing), "results": rows, "missing": missing}
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".summary.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(summary, handle, indent=2)
-    os.replace(tmp, out / "summary.json")
-    for row in rows:
-        print("  ".join(f"{key}={value}" for key, value in row.items()))
-    print(f"{len(rows)} results, {len(missing)} missing -> {out / 'summary.json'}")
+def main(out: Path) -> int:
+    rows, missing = [], []
+    with open(out / "manifest.jsonl", encoding="utf-8") as manifest:
+        for line in manifest:
+            entry = json.loads(line)
+            result = out / entry["directory"] / "result.json"
+            if not result.exists():
+                missing.append(entry["id"])
+                continue
+            rows.append({"id": entry["id"], **entry["parameters"], **json.loads(result.read_text())})
+    rows.sort(key=lambda row: row["loss"])
+    if rows:
+        columns = list(rows[0])
+        with open(out / "summary.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+        width = max(len(row["id"]) for row in rows)
+        for row in rows:
+            print(f"{row['id']:<{width}}  loss={row['loss']:<10} job={row['job']}")
+        print(f"best: {rows[0]['id']} (loss {rows[0]['loss']}); summary in {out / 'summary.csv'}")
+    if missing:
+        print(f"error: no result.json for {len(missing)} experiments: {', '.join(missing)}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    if len(sys.argv) != 2:
+        sys.exit("usage: analyze.py OUT")
+    sys.exit(main(Path(sys.argv[1])))

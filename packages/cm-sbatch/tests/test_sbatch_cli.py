@@ -37,16 +37,26 @@ def test_generate_list_and_json_summary(sweep_dir: Path) -> None:
     ]
 
 
-def test_the_example_runs_outside_slurm(tmp_path: Path) -> None:
+def test_the_example_runs_outside_slurm_and_is_analysed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     template, config = str(EXAMPLES / "slurm.in.sh"), str(EXAMPLES / "config.yaml")
     assert cli("generate", template, "-c", config, "--out", str(out)).returncode == 0
-    entry = json.loads((out / "manifest.jsonl").read_text().splitlines()[0])
-    run = subprocess.run(["bash", "slurm.sh"], cwd=out / entry["directory"], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    assert "# cloudmesh status=done progress=100" in run.stdout and "job local" in run.stdout
-    result = json.loads((out / entry["directory"] / "result.json").read_text())
-    assert result == {"epoch": 1, "lr": 0.1, "optimizer": "sgd", "loss": 0.9, "job": "local"}
+    entries = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(entries) == 6
+    for entry in entries:
+        run = subprocess.run(
+            ["bash", "slurm.sh"], cwd=out / entry["directory"], capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        assert "# cloudmesh status=done progress=100" in run.stdout and "job local" in run.stdout
+    first = json.loads((out / entries[0]["directory"] / "result.json").read_text())
+    assert first == {"epoch": 1, "lr": 0.1, "optimizer": "sgd", "loss": 0.9, "job": "local"}
+    analysis = subprocess.run(
+        [sys.executable, str(EXAMPLES / "analyze.py"), str(out)], capture_output=True, text=True
+    )
+    assert analysis.returncode == 0, analysis.stderr
+    assert "best: epoch_2_lr_0.1_optimizer_sgd (loss 0.81)" in analysis.stdout
+    assert len((out / "summary.csv").read_text().splitlines()) == 7
 
 
 def test_dry_run_prints_and_writes_nothing(sweep_dir: Path) -> None:
