@@ -85,6 +85,9 @@ class Experiment:
     resolves references between attributes and checks every template placeholder: bad input
     raises :class:`cm_common.InputError` naming all problems. ``len()`` does not materialise
     the runs; iterating yields :class:`Run` objects in a fixed order.
+
+    Configs are file paths (YAML or JSON) or mappings; ``text`` gives the template's text
+    directly (``template`` then only names it); ``env`` replaces ``os.environ`` for ``{os.X}``.
     """
 
     def __init__(
