@@ -2,39 +2,40 @@
 
     python3 examples/sweep/analyze.py OUT        (OUT: the folder cm-sbatch generate wrote)
 
-Reads OUT/manifest.jsonl and each experiment's result.json, prints a table, writes
-OUT/summary.csv, and exits 1 naming the experiments that have no result.
+Reads OUT/manifest.jsonl and each experiment's result.json, prints the results, and writes
+OUT/summary.json: {"experiments": N, "results": [{"id", "parameters", ...result}], "missing": [ids]}.
+Exits 1, naming them, when some experiments have no result.
 """
 
 from __future__ import annotations
 
-import csv
 import json
+import math
 import sys
 from pathlib import Path
 
 
 def main(out: Path) -> int:
-    rows, missing = [], []
+    results, missing = [], []
     with open(out / "manifest.jsonl", encoding="utf-8") as manifest:
-        for line in manifest:
-            entry = json.loads(line)
-            result = out / entry["directory"] / "result.json"
-            if not result.exists():
-                missing.append(entry["id"])
-                continue
-            rows.append({"id": entry["id"], **entry["parameters"], **json.loads(result.read_text())})
-    rows.sort(key=lambda row: row["loss"])
-    if rows:
-        columns = list(rows[0])
-        with open(out / "summary.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        width = max(len(row["id"]) for row in rows)
-        for row in rows:
-            print(f"{row['id']:<{width}}  loss={row['loss']:<10} job={row['job']}")
-        print(f"best: {rows[0]['id']} (loss {rows[0]['loss']}); summary in {out / 'summary.csv'}")
+        entries = [json.loads(line) for line in manifest if line.strip()]
+    for entry in entries:
+        path = out / entry["directory"] / "result.json"
+        if path.exists():
+            results.append(
+                {"id": entry["id"], "parameters": entry["parameters"], **json.loads(path.read_text())}
+            )
+        else:
+            missing.append(entry["id"])
+    results.sort(key=lambda row: row.get("loss", math.inf))
+    summary = {"experiments": len(entries), "results": results, "missing": missing}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    width = max((len(row["id"]) for row in results), default=0)
+    for row in results:
+        print(f"{row['id']:<{width}}  loss={row.get('loss', '?')}")
+    if results:
+        best = results[0]
+        print(f"best: {best['id']} (loss {best.get('loss', '?')}); summary in {out / 'summary.json'}")
     if missing:
         print(f"error: no result.json for {len(missing)} experiments: {', '.join(missing)}", file=sys.stderr)
         return 1

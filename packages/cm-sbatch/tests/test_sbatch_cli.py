@@ -56,7 +56,14 @@ def test_the_example_runs_outside_slurm_and_is_analysed(tmp_path: Path) -> None:
     )
     assert analysis.returncode == 0, analysis.stderr
     assert "best: epoch_2_lr_0.1_optimizer_sgd (loss 0.81)" in analysis.stdout
-    assert len((out / "summary.csv").read_text().splitlines()) == 7
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["experiments"] == 6 and len(summary["results"]) == 6 and summary["missing"] == []
+    assert summary["results"][0]["parameters"] == {"epoch": 2, "lr": 0.1, "optimizer": "sgd"}
+    (out / entries[1]["directory"] / "result.json").unlink()
+    partial = subprocess.run(
+        [sys.executable, str(EXAMPLES / "analyze.py"), str(out)], capture_output=True, text=True
+    )
+    assert partial.returncode == 1 and entries[1]["id"] in partial.stderr
 
 
 def test_dry_run_prints_and_writes_nothing(sweep_dir: Path) -> None:
