@@ -4,10 +4,13 @@ Settings and CM_HOME, persistent variables, the output layer, placeholders, time
 errors, atomic files, and the CLI runner every cm command goes through.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._cli import OutputOption, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml
-from ._output import err_console, format_records, make_table, print_records
+from ._home import cm_home
+from ._output import OutputFormat, err_console, format_records, make_table, print_records
 from ._placeholders import (
     Placeholder,
     PlaceholderError,
@@ -17,11 +20,25 @@ from ._placeholders import (
     resolve_references,
 )
 from ._progress import last_progress, parse_progress_line, progress_line
-from ._settings import OutputFormat, Settings, cm_home, load_settings, settings_path
 from ._slurm import FINISHED, SlurmJob, job_states, max_array_size, sbatch, scancel
 from ._timer import StopWatch, TimerRecord
 from ._variables import Variables, parse_assignment
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._settings import Settings, load_settings, settings_path
+
+_LAZY = {"Settings", "load_settings", "settings_path"}
+
+
+def __getattr__(name: str) -> Any:
+    # The settings pull in pydantic (~50 ms); commands that never read them start faster.
+    if name in _LAZY:
+        from . import _settings
+
+        return getattr(_settings, name)
+    raise AttributeError(f"module 'cm_common' has no attribute {name!r}")
+
 
 __all__ = [
     "FINISHED",

@@ -9,15 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.core
 
 from ._errors import CmError, InputError
-from ._output import err_console, print_records
-from ._settings import OutputFormat, load_settings
+from ._output import OutputFormat, err_console, print_records
 from ._variables import Variables, parse_assignment
 
 ENTRY_POINT_GROUP = "cm.commands"
@@ -30,7 +28,11 @@ OutputOption = Annotated[
 
 def output_format(choice: OutputFormat | None) -> OutputFormat:
     """The output format asked for, else the one in the settings."""
-    return choice or load_settings().output
+    if choice:
+        return choice
+    from ._settings import load_settings  # pydantic only when the settings are needed
+
+    return load_settings().output
 
 
 def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
@@ -73,6 +75,8 @@ class _Umbrella(typer.core.TyperGroup):
     """``cm``: its own commands plus one subcommand per installed package, loaded on demand."""
 
     def _plugins(self) -> dict[str, Any]:
+        from importlib.metadata import entry_points  # slow to import; only the umbrella needs it
+
         return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
     def list_commands(self, ctx: Any) -> list[str]:

@@ -10,14 +10,13 @@ import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from rich.console import Console
 from rich.table import Table
 
-from ._settings import OutputFormat
-
+OutputFormat = Literal["table", "json", "yaml", "csv"]
 Record = Mapping[str, Any]
 err_console = Console(stderr=True)
 

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from ._errors import InputError
 from ._files import load_yaml
+from ._home import cm_home
+from ._output import OutputFormat
 
-OutputFormat = Literal["table", "json", "yaml", "csv"]
 M = TypeVar("M", bound=BaseModel)
-
-
-def cm_home() -> Path:
-    """The folder holding cm's state: ``$CM_HOME``, else ``~/.cm``."""
-    return Path(os.environ.get("CM_HOME") or Path.home() / ".cm").expanduser()
 
 
 class Settings(BaseModel):

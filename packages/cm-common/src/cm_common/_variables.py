@@ -13,7 +13,7 @@ import yaml
 
 from ._errors import InputError
 from ._files import atomic_write_text, file_lock, load_yaml
-from ._settings import cm_home
+from ._home import cm_home
 
 
 class Variables(MutableMapping[str, str]):

@@ -1,0 +1,11 @@
+"""Where cm keeps its state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cm_home() -> Path:
+    """The folder holding cm's state: ``$CM_HOME``, else ``~/.cm``."""
+    return Path(os.environ.get("CM_HOME") or Path.home() / ".cm").expanduser()
