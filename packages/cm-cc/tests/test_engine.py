@@ -8,6 +8,8 @@ from pathlib import Path
 
 import nbformat
 from helpers import cli, gone, wait_until, write_workflow
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cm_cc import Engine, Event, Job, State, Store, Workflow
 
@@ -213,3 +215,47 @@ def test_settings_give_the_default_parallelism(tmp_path: Path, cm_home: Path) ->
     (cm_home / "settings.yaml").write_text("cc:\n  parallel: 0\n")
     result = cli("run", str(flow), "-q")
     assert result.returncode == 2 and "field cc.parallel" in result.stderr
+
+
+def test_a_broken_event_hook_does_not_stop_the_run() -> None:
+    def broken(event: Event) -> None:
+        raise ValueError("hook bug")
+
+    assert Workflow("hooked", [Job(name="a", exec="true")]).run(on_event=broken).state == "done"
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(2, 8), st.data())
+def test_random_dags_run_in_order_and_skip_exactly_below_failures(size: int, data: st.DataObject) -> None:
+    import tempfile
+
+    needs = [
+        sorted(set(data.draw(st.lists(st.integers(0, i - 1), max_size=2)))) if i else [] for i in range(size)
+    ]
+    failing = set(data.draw(st.lists(st.integers(0, size - 1), max_size=2)))
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "log"
+        jobs = [
+            Job(
+                name=f"j{i}",
+                exec=f"echo start j{i} >> {log}; echo end j{i} >> {log}; exit {int(i in failing)}",
+                needs=[f"j{n}" for n in need],
+            )
+            for i, need in enumerate(needs)
+        ]
+        flow = Workflow("random", jobs)
+        flow.run(parallel=3)
+        lines = log.read_text().splitlines() if log.exists() else []
+    below: set[int] = set()
+    for i, need in enumerate(needs):
+        if any(n in failing or n in below for n in need):
+            below.add(i)
+    expected = {
+        f"j{i}": State.SKIPPED if i in below else State.FAILED if i in failing else State.DONE
+        for i in range(size)
+    }
+    assert states(flow) == expected
+    for i, need in enumerate(needs):
+        if i not in below:
+            start = lines.index(f"start j{i}")
+            assert all(lines.index(f"end j{n}") < start for n in need)

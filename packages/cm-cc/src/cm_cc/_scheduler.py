@@ -7,6 +7,7 @@ thread); :meth:`Engine.cancel` may be called from any thread, ``on_event`` hears
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import signal
@@ -26,6 +27,7 @@ from ._store import Store
 
 EventHook = Callable[[Event], None]
 Outcome = tuple[State, int | None, str]
+_log = logging.getLogger("cm_cc")
 _ADOPTABLE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED"}
 
 
@@ -84,7 +86,10 @@ class Engine:
     def _emit(self, job: str | None, state: str, progress: int | None = None, message: str = "") -> None:
         event = Event(self.run_id, job, state, progress, time.time(), message)
         for hook in self.hooks:
-            hook(event)
+            try:
+                hook(event)
+            except Exception:  # a broken hook must not stop the run it watches
+                _log.exception("on_event hook %r failed", hook)
 
     def _set(self, name: str, state: State, **fields: object) -> None:
         fields = {**self._starting.pop(name, {}), **fields}
