@@ -197,3 +197,18 @@ def test_cancel_after_the_engine_died_kills_the_remote_job(tmp_path: Path, sshd:
     assert result.returncode == 0 and "engine was not running" in result.stderr
     wait_until(lambda: gone(int(pid_file.read_text())), limit=20)
     assert Store().run(run).state == "cancelled"
+
+
+@pytest.mark.ssh
+def test_hosts_from_the_settings_file(tmp_path: Path, sshd: dict[str, str], cm_home: Path) -> None:
+    (cm_home / "settings.yaml").write_text(
+        f"cc:\n  hosts:\n    lab: {{hostname: {sshd['host']}, port: {sshd['port']}, user: {sshd['user']},"
+        f" key: {sshd['key']}}}\n"
+    )
+    flow = write_workflow(
+        tmp_path / "wf.yaml", {"jobs": [{"name": "r", "kind": "ssh", "host": "lab", "exec": "echo hi"}]}
+    )
+    result = cli("run", str(flow), "-q", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    run = Store().runs()[0]
+    assert (Path(run.directory) / "r" / "stdout").read_text() == "hi\n"

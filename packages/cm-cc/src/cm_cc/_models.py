@@ -167,9 +167,11 @@ class RunStatus:
 
 
 class CcSettings(BaseModel):
-    """The ``cc:`` section of ``$CM_HOME/settings.yaml``: default parallelism and Slurm poll interval."""
+    """The ``cc:`` section of ``$CM_HOME/settings.yaml``: default parallelism, Slurm poll interval,
+    and SSH hosts every workflow may name (a workflow's own ``hosts`` win)."""
 
     model_config = ConfigDict(extra="forbid")
 
     parallel: int | None = Field(default=None, ge=1)
     poll: float = Field(default=1.0, gt=0)
+    hosts: dict[str, Host] = {}

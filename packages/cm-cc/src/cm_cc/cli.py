@@ -154,14 +154,16 @@ def run_command(
     if kind not in ("local", "ssh", "slurm"):
         raise InputError(f"--kind {kind!r}: expected local, ssh or slurm")
     store = Store()
+    settings = load_settings().section("cc", CcSettings)
     if resume is not None:
         if workflow or sweep:
             raise InputError("--resume RUN takes no workflow file or --sweep")
         store.run(resume)
         run = resume
     else:
-        run = _workflow(workflow, sweep, then, kind, host, resource).create_run(store)  # type: ignore[arg-type]
-    settings = load_settings().section("cc", CcSettings)
+        flow = _workflow(workflow, sweep, then, kind, host, resource)  # type: ignore[arg-type]
+        flow.spec.hosts = {**settings.hosts, **flow.spec.hosts}
+        run = flow.create_run(store)
     engine = Engine(
         run, store=store, parallel=parallel or settings.parallel, fail_fast=fail_fast, poll=settings.poll
     )
