@@ -259,3 +259,20 @@ def test_random_dags_run_in_order_and_skip_exactly_below_failures(size: int, dat
         if i not in below:
             start = lines.index(f"start j{i}")
             assert all(lines.index(f"end j{n}") < start for n in need)
+
+
+def test_the_engine_runs_in_a_worker_thread_and_the_store_is_readable_meanwhile(tmp_path: Path) -> None:
+    import threading
+
+    gate = tmp_path / "gate"
+    flow = Workflow(
+        "threaded", [Job(name="wait", exec=f"while [ ! -f {gate} ]; do sleep 0.05; done; echo ok")]
+    )
+    results = []
+    worker = threading.Thread(target=lambda: results.append(flow.run()))
+    worker.start()
+    wait_until(lambda: flow.last_run is not None and flow.status()[0].state == State.RUNNING)
+    assert Store().run(flow.last_run).state == "running"
+    gate.touch()
+    worker.join(timeout=60)
+    assert results[0].state == "done"
