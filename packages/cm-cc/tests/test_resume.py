@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,7 @@ def test_kill_9_then_resume_runs_no_done_job_twice(tmp_path: Path) -> None:
     run = kill_when(start_engine(flow), store, done=3)
     before = {job.name for job in store.jobs(run) if job.state == State.DONE}
     assert store.run(run).state == "running" and len(before) >= 3
+    assert json.loads(cli("runs", "-o", "json").stdout)[0]["state"] == "interrupted"
     result = cli("run", "--resume", run, "-q", "-o", "json")
     assert result.returncode == 0, result.stderr
     counts = Counter(markers.read_text().split())

@@ -27,6 +27,7 @@ from ._control import cancel_run
 from ._graph import build, render
 from ._live import LiveView
 from ._models import CcSettings, JobStatus, Kind, RunStatus
+from ._proc import alive
 from ._scheduler import Engine
 from ._store import Store
 from ._workflow import Workflow, drive
@@ -59,11 +60,18 @@ def _job_record(job: JobStatus) -> dict[str, Any]:
     }
 
 
+def _shown_state(run: RunStatus) -> str:
+    """The run's state, ``interrupted`` for a running one whose engine is gone (see --resume)."""
+    if run.state == "running" and not alive(run.pid, run.pid_start):
+        return "interrupted"
+    return run.state
+
+
 def _run_record(run: RunStatus) -> dict[str, Any]:
     return {
         "id": run.id,
         "workflow": run.workflow,
-        "state": run.state,
+        "state": _shown_state(run),
         "jobs": sum(run.counts.values()),
         "done": run.counts.get("done", 0),
         "failed": run.counts.get("failed", 0) + run.counts.get("timeout", 0),
@@ -191,7 +199,7 @@ def status_command(
     """The jobs of a run with state, progress and times."""
     store = Store()
     record = store.run(run)
-    err_console.print(f"run {record.id} ({record.workflow}): {record.state}", highlight=False)
+    err_console.print(f"run {record.id} ({record.workflow}): {_shown_state(record)}", highlight=False)
     _print_jobs(store, record.id, output)
 
 
