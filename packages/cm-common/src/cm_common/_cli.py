@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.core
+from rich.markup import escape
 
 from ._errors import CmError, InputError
 from ._output import OutputFormat, err_console, print_records
@@ -44,7 +45,7 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     raise SystemExit(code)
 
 
