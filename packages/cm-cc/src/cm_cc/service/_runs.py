@@ -116,10 +116,11 @@ class RunManager:
         if record.state not in FINAL:  # the engine died before it could finish: clean up after it
             await asyncio.to_thread(self._close_after, run, code, run in self._cancelling)
             record = await asyncio.to_thread(self.store.run, run)
-            self.bus.publish(run, {"run": run, "job": None, "state": record.state, "time": time.time()})
         self._children.pop(run, None)
         self._cancelling.discard(run)
         self._tasks.pop(run, None)
+        # the final state once more, for clients that subscribed while the engine was exiting
+        self.bus.publish(run, {"run": run, "job": None, "state": record.state, "time": time.time()})
 
     def _close_after(self, run: str, code: int, cancelled: bool) -> None:
         cancel_run(run, self.store)
@@ -171,7 +172,8 @@ class RunManager:
                         job = None if key == "" else key
                         self.bus.publish(run, {"run": run, "job": job, "state": state, "progress": progress})
                 seen = now
-                if now[""][0] in FINAL:
+                if now[""][0] in FINAL:  # said again: it may have been final already when watching began
+                    self.bus.publish(run, {"run": run, "job": None, "state": now[""][0], "time": time.time()})
                     break
         finally:
             if self._tasks.get(run) is asyncio.current_task():
