@@ -20,7 +20,17 @@ from ._placeholders import (
     resolve_references,
 )
 from ._progress import last_progress, parse_progress_line, progress_line
-from ._slurm import FINISHED, SlurmJob, job_states, max_array_size, sbatch, scancel
+from ._slurm import (
+    FINISHED,
+    CommandResult,
+    Runner,
+    SlurmJob,
+    job_states,
+    max_array_size,
+    run_here,
+    sbatch,
+    scancel,
+)
 from ._timer import StopWatch, TimerRecord
 from ._variables import Variables, parse_assignment
 from ._version import __version__
@@ -43,11 +53,13 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "FINISHED",
     "CmError",
+    "CommandResult",
     "InputError",
     "OutputFormat",
     "OutputOption",
     "Placeholder",
     "PlaceholderError",
+    "Runner",
     "RuntimeFailure",
     "Settings",
     "SlurmJob",
@@ -77,6 +89,7 @@ __all__ = [
     "progress_line",
     "resolve_references",
     "run",
+    "run_here",
     "sbatch",
     "scancel",
     "settings_path",

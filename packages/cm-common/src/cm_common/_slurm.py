@@ -2,13 +2,14 @@
 
 States come from one ``squeue`` call for every job, then one ``scontrol show job`` (works
 with accounting off), then one ``sacct`` for what neither still knows: never one call per job.
+Queries and cancel take a ``run`` function, so the same code works here or over SSH.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,12 +47,28 @@ class SlurmJob:
         return self.state in FINISHED
 
 
-def _run(
-    args: Sequence[str], *, check: bool = True, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class CommandResult:
+    """The exit status and output of one Slurm command."""
+
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+Runner = Callable[[Sequence[str]], CommandResult]
+
+
+def run_here(args: Sequence[str]) -> CommandResult:
+    """Run a Slurm command on this machine (the default ``run`` of the queries)."""
+    return _run(args, check=False)
+
+
+def _run(args: Sequence[str], *, check: bool = True, cwd: Path | None = None) -> CommandResult:
     if shutil.which(args[0]) is None:
         raise RuntimeFailure(f"{args[0]} not found: is Slurm installed here?")
-    result = subprocess.run(list(args), capture_output=True, text=True, cwd=cwd)
+    done = subprocess.run(list(args), capture_output=True, text=True, cwd=cwd)
+    result = CommandResult(done.returncode, done.stdout, done.stderr)
     if check and result.returncode != 0:
         message = (result.stderr.strip() or result.stdout.strip()).splitlines()
         raise RuntimeFailure(f"{args[0]} failed: {message[-1] if message else f'exit {result.returncode}'}")
@@ -64,10 +81,10 @@ def sbatch(script: Path, options: Sequence[str] = (), cwd: Path | None = None) -
     return result.stdout.strip().split(";")[0]
 
 
-def scancel(ids: Collection[str]) -> None:
+def scancel(ids: Collection[str], run: Runner = run_here) -> None:
     """Cancel jobs (array tasks included) in one call."""
     if ids:
-        _run(["scancel", *sorted(ids)], check=False)
+        run(["scancel", *sorted(ids)])
 
 
 def max_array_size() -> int:
@@ -80,8 +97,8 @@ def max_array_size() -> int:
     return 1001
 
 
-def _squeue() -> dict[str, SlurmJob]:
-    out = _run(["squeue", "-h", "-r", "-o", "%i|%T|%M|%N"], check=False).stdout
+def _squeue(run: Runner) -> dict[str, SlurmJob]:
+    out = run(["squeue", "-h", "-r", "-o", "%i|%T|%M|%N"]).stdout
     jobs = {}
     for line in out.splitlines():
         parts = line.split("|")
@@ -90,8 +107,8 @@ def _squeue() -> dict[str, SlurmJob]:
     return jobs
 
 
-def _scontrol() -> dict[str, SlurmJob]:
-    out = _run(["scontrol", "show", "job", "-o"], check=False).stdout
+def _scontrol(run: Runner) -> dict[str, SlurmJob]:
+    out = run(["scontrol", "show", "job", "-o"]).stdout
     jobs = {}
     for line in out.splitlines():
         fields = dict(token.split("=", 1) for token in line.split() if "=" in token)
@@ -110,11 +127,13 @@ def _scontrol() -> dict[str, SlurmJob]:
     return jobs
 
 
-def _sacct(ids: Collection[str]) -> dict[str, SlurmJob]:
-    result = _run(
-        ["sacct", "-n", "-X", "-P", "-o", "JobID,State,Elapsed,ExitCode,NodeList", "-j", ",".join(ids)],
-        check=False,
-    )
+def _sacct(run: Runner, ids: Collection[str]) -> dict[str, SlurmJob]:
+    try:
+        result = run(
+            ["sacct", "-n", "-X", "-P", "-o", "JobID,State,Elapsed,ExitCode,NodeList", "-j", ",".join(ids)]
+        )
+    except RuntimeFailure:  # no sacct here
+        return {}
     jobs = {}
     for line in result.stdout.splitlines() if result.returncode == 0 else []:
         parts = line.split("|")
@@ -123,18 +142,18 @@ def _sacct(ids: Collection[str]) -> dict[str, SlurmJob]:
     return jobs
 
 
-def job_states(ids: Collection[str]) -> dict[str, SlurmJob]:
+def job_states(ids: Collection[str], run: Runner = run_here) -> dict[str, SlurmJob]:
     """States of ``ids`` in at most three calls; a job no source knows is ``UNKNOWN``."""
     wanted = set(ids)
-    found = {key: job for key, job in _squeue().items() if key in wanted}
+    found = {key: job for key, job in _squeue(run).items() if key in wanted}
     if wanted - found.keys():
-        known = _scontrol()
+        known = _scontrol(run)
         for key in wanted - found.keys():
             # an array task that never started is only in its array's shared record
             job = known.get(key) or known.get(f"{key.split('_')[0]}_*" if "_" in key else "")
             if job is not None:
                 found[key] = replace(job, id=key)
     rest = wanted - found.keys()
-    if rest and shutil.which("sacct"):
-        found.update({key: job for key, job in _sacct(rest).items() if key in rest})
+    if rest:
+        found.update({key: job for key, job in _sacct(run, rest).items() if key in rest})
     return {key: found.get(key, SlurmJob(key, "UNKNOWN")) for key in ids}

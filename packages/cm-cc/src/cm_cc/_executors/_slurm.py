@@ -10,11 +10,12 @@ import asyncio
 import contextlib
 import shlex
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 from fabric import Connection
 
-from cm_common import SlurmJob, job_states, sbatch, scancel
+from cm_common import CommandResult, Runner, SlurmJob, job_states, sbatch, scancel
 
 from .._models import Host, State
 from ._base import JobContext
@@ -56,22 +57,14 @@ def _remote_submit(ctx: JobContext) -> str:
         return str(result.stdout).strip().split(";")[0]
 
 
-def _remote_states(connection: Connection, ids: list[str]) -> dict[str, SlurmJob]:
-    found: dict[str, SlurmJob] = {}
-    out = connection.run("squeue -h -r -o '%i|%T|%M|%N'", hide=True, warn=True, in_stream=False).stdout
-    for line in str(out).splitlines():
-        parts = line.split("|")
-        if len(parts) == 4 and parts[0] in ids:
-            found[parts[0]] = SlurmJob(parts[0], parts[1], parts[2], "", parts[3])
-    if set(ids) - found.keys():
-        out = connection.run("scontrol show job -o", hide=True, warn=True, in_stream=False).stdout
-        for line in str(out).splitlines():
-            fields = dict(token.split("=", 1) for token in line.split() if "=" in token)
-            if fields.get("JobId") in ids and fields["JobId"] not in found:
-                found[fields["JobId"]] = SlurmJob(
-                    fields["JobId"], fields.get("JobState", ""), "", fields.get("ExitCode", "")
-                )
-    return {key: found.get(key, SlurmJob(key, "UNKNOWN")) for key in ids}
+def _over_ssh(connection: Connection) -> Runner:
+    """Run Slurm commands on the host behind ``connection`` (arguments quoted)."""
+
+    def run(args: Sequence[str]) -> CommandResult:
+        done = connection.run(shlex.join(args), hide=True, warn=True, in_stream=False)
+        return CommandResult(done.exited, str(done.stdout), str(done.stderr))
+
+    return run
 
 
 def _fetch_logs(ctx: JobContext) -> None:
@@ -88,7 +81,7 @@ def cancel_job(ctx: JobContext, job_id: str) -> None:
         scancel([job_id])
         return
     with connect(ctx.host) as connection:
-        connection.run(f"scancel {shlex.quote(job_id)}", hide=True, warn=True, in_stream=False)
+        scancel([job_id], _over_ssh(connection))
 
 
 class SlurmExecutor:
@@ -129,7 +122,7 @@ class SlurmExecutor:
             return await asyncio.to_thread(job_states, ids)
         if host not in self._connections:
             self._connections[host] = connect(host)
-        return await asyncio.to_thread(_remote_states, self._connections[host], ids)
+        return await asyncio.to_thread(job_states, ids, _over_ssh(self._connections[host]))
 
     async def _follow(self) -> None:
         while self._open:
