@@ -56,6 +56,16 @@ def sshd() -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's chromium (browser tests drive it through playwright, never a downloaded one)."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        _unavailable("chromium not found (apt-get install chromium)")
+    assert path is not None
+    return path
+
+
 @pytest.fixture(autouse=True)
 def cm_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own CM_HOME."""

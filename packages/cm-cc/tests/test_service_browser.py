@@ -1,0 +1,109 @@
+"""The web GUI in a real headless Chromium (Debian's, driven by playwright): log in, upload, run, watch."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from service_fixtures import Server, server_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+DOCS_IMAGE = Path(__file__).resolve().parents[3] / "docs" / "img" / "cc-gui.png"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+NODE_FILL = """name => {
+  for (const node of document.querySelectorAll('#graph g.node')) {
+    if (node.querySelector('title').textContent === name) {
+      return node.querySelector('polygon, path').getAttribute('fill');
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.fixture
+def page(chromium: str) -> Iterator[object]:
+    """A fresh page of a headless Chromium; console errors (CSP included) fail the test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        browser.close()
+    assert [e for e in errors if "401" not in e] == []  # the login page itself answers 401
+
+
+def test_gui_upload_run_and_watch_it_turn_green(page, server: Server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    step = "echo '# cloudmesh status=running progress=50'; sleep {}; echo hello from $CM_CC_JOB"
+    jobs = [
+        {"name": "fetch", "exec": step.format(2)},
+        {"name": "train", "exec": step.format(1), "needs": ["fetch"]},
+        {"name": "plot", "exec": step.format(1), "needs": ["fetch"]},
+        {"name": "report", "exec": step.format(0.5), "needs": ["train", "plot"]},
+    ]
+    file = tmp_path / "pipeline.yaml"
+    file.write_text(yaml.safe_dump({"name": "pipeline", "jobs": jobs}, sort_keys=False))
+
+    page.goto(server.url)
+    page.fill("#token", server.token)
+    page.click("form.login button")
+    page.wait_for_selector("#upload")
+    page.set_input_files("#upload-file", str(file))
+    page.click("#upload button[type=submit]")
+    page.wait_for_selector('tr[data-workflow="pipeline"]')
+    page.click('button.run[data-workflow="pipeline"]')
+    page.wait_for_url("**/runs/*")
+
+    page.wait_for_selector("#graph svg g.node")
+    assert page.get_attribute('tr[data-job="report"]', "data-state") in (None, "ready")
+    assert page.evaluate(NODE_FILL, "report") == "white"
+    page.wait_for_function(f"() => ({NODE_FILL})('fetch') === 'palegreen'", timeout=60_000)
+    page.wait_for_selector('tr[data-job="fetch"][data-state="done"]', timeout=60_000)
+    page.wait_for_selector('tr[data-job="report"][data-state="done"]', timeout=60_000)
+    page.wait_for_function(f"() => ({NODE_FILL})('report') === 'palegreen'", timeout=60_000)
+    page.wait_for_selector("#run-state.state-done")
+    assert page.inner_text("#counts").strip() == "done 4"
+    assert page.inner_text('tr[data-job="train"] .pct') == "100%"
+    assert page.inner_text('tr[data-job="train"] .end') != ""
+    assert page.inner_text("#live") == "finished"
+
+    page.click('tr[data-job="train"]')
+    page.wait_for_function("() => document.querySelector('#log').textContent.includes('hello from train')")
+    assert page.is_disabled("#cancel") and page.is_disabled("#resume")
+
+    shot = tmp_path / "cc-gui.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    DOCS_IMAGE.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, DOCS_IMAGE)
+
+
+def test_gui_cancel_button_stops_a_run(page, server: Server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    file = tmp_path / "slow.yaml"
+    file.write_text(yaml.safe_dump({"name": "slow", "jobs": [{"name": "wait", "exec": "sleep 60"}]}))
+    page.goto(server.url + "login")
+    page.fill("#token", server.token)
+    page.click("form.login button")
+    page.set_input_files("#upload-file", str(file))
+    page.click("#upload button[type=submit]")
+    page.click('button.run[data-workflow="slow"]')
+    page.wait_for_selector('tr[data-job="wait"][data-state="running"]', timeout=30_000)
+    page.click("#cancel")
+    page.wait_for_selector('tr[data-job="wait"][data-state="cancelled"]', timeout=30_000)
+    page.wait_for_selector("#run-state.state-cancelled")
+    page.wait_for_function(f"() => ({NODE_FILL})('wait') === 'grey'", timeout=30_000)
+    assert not page.is_disabled("#resume")
