@@ -92,7 +92,7 @@ def test_remote_without_a_token_is_refused(served: str, cm_home: Path) -> None:
 
 
 def test_serve_refuses_no_auth_off_loopback() -> None:
-    for host in ("0.0.0.0", "192.168.1.5", "example.org"):
+    for host in ("0.0.0.0", "192.168.1.5", "example.org"):  # noqa: S104 - refused, never bound
         result = cli("serve", "--no-auth", "--host", host)
         assert result.returncode == 2
         assert (

@@ -270,7 +270,7 @@ def job_log(
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
 async def events(run: RunId, svc: Svc) -> StreamingResponse:
-    """``snapshot`` (the run's status), ``update`` (a JSON list of engine events), ``end`` (its final state)."""
+    """``snapshot`` (the run's status), ``update`` (a JSON list of engine events), ``end`` (final state)."""
     await asyncio.to_thread(svc.run, run)
     return StreamingResponse(
         _event_stream(svc, run),

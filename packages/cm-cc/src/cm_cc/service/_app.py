@@ -10,8 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,7 +50,7 @@ def create_app(
     library: WorkflowLibrary | None = None,
     watch_interval: float = 0.5,
 ) -> FastAPI:
-    """The service's app. ``token`` None turns authentication off (``cm-cc serve`` allows that on loopback only).
+    """The service's app; ``token`` None turns authentication off (``cm-cc serve``: on loopback only).
 
     ``store`` and ``library`` default to the ones of CM_HOME, the same state the CLI uses.
     """

@@ -75,9 +75,10 @@ class Service:
         spec = WorkflowSpec.model_validate_json(self.store.spec(run))
         labels = {job.name: job.label or "" for job in spec.jobs}
         try:
-            svg = build(jobs, labels, spec.label).create(prog="dot", format="svg")
+            made = build(jobs, labels, spec.label).create(prog="dot", format="svg")
         except (OSError, AssertionError) as error:
             raise RuntimeFailure(f"graphviz dot failed: {error}") from None
+        svg = made if isinstance(made, bytes) else str(made).encode()
         with self._lock:
             self._graphs[run] = (key, svg)
-        return bytes(svg)
+        return svg

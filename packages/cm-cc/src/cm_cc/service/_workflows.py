@@ -41,7 +41,7 @@ def is_archive(data: bytes) -> bool:
 
 
 def find_workflow_file(folder: Path) -> Path:
-    """The workflow file of an upload: workflow.yaml, else the only YAML file, at the top or one folder down."""
+    """An upload's workflow file: workflow.yaml, else the only YAML file (at the top or one folder down)."""
     for root in (folder, *[d for d in folder.iterdir() if d.is_dir()][:1]):
         for name in WORKFLOW_FILES:
             if (root / name).is_file():
