@@ -24,6 +24,8 @@ from cm_sbatch import compile_rule, expand, parse_scalar, parse_sweep_option
         (7, [7]),
         ("single", ["single"]),
         ("1e-3", [0.001]),
+        (["1-3"], [1, 2, 3]),  # unquoted YAML `epoch: [1-3]`
+        (["1-2", 5, "a-b"], [1, 2, 5, "a-b"]),
     ],
 )
 def test_expand_accepts_every_cloudmesh_form(raw: object, values: list[object]) -> None:

@@ -70,20 +70,26 @@ def _expand_body(body: str, where: str) -> list[str]:
 def expand(value: Any, where: str = "experiment") -> list[Scalar]:
     """The list of values one sweep key takes.
 
-    A list stays a list (its items must be scalars); a string is split on top-level commas,
-    each part expanded as a cloudmesh range (``[1-3]``, ``a[1-2]``, ``n[01-10]``, ``[1,4]``);
-    any other scalar is a single value.
+    A list stays a list (its items must be scalars), except that an item ``"1-3"`` is the range
+    it reads as: unquoted YAML ``epoch: [1-3]`` is the cloudmesh range, not the text "1-3".
+    A string is split on top-level commas, each part expanded as a cloudmesh range (``[1-3]``,
+    ``a[1-2]``, ``n[01-10]``, ``[1,4]``); any other scalar is a single value.
     """
     if isinstance(value, list | tuple):
+        values: list[Scalar] = []
         for item in value:
             if isinstance(item, dict | list | tuple):
                 raise InputError(f"{where}: values must be scalars, got {type(item).__name__}")
-        return list(value)
+            if isinstance(item, str) and _RANGE.match(item):
+                values.extend(parse_scalar(text) for text in _expand_body(item, where))
+            else:
+                values.append(item)
+        return values
     if isinstance(value, dict):
         raise InputError(f"{where}: expected a list of values, got a mapping")
     if not isinstance(value, str):
         return [value]
-    values: list[Scalar] = []
+    values = []
     for part in _split_top(value):
         if not part.strip():
             continue
