@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ._cli import OutputOption, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml
-from ._home import cm_home
+from ._home import cm_home, settings_path
 from ._output import OutputFormat, err_console, format_records, make_table, print_records
 from ._placeholders import (
     Placeholder,
@@ -36,9 +36,9 @@ from ._variables import Variables, parse_assignment
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._settings import Settings, load_settings, settings_path
+    from ._settings import Settings, load_settings
 
-_LAZY = {"Settings", "load_settings", "settings_path"}
+_LAZY = {"Settings", "load_settings"}
 
 
 def __getattr__(name: str) -> Any:

@@ -16,6 +16,7 @@ import typer.core
 from rich.markup import escape
 
 from ._errors import CmError, InputError
+from ._home import settings_path
 from ._output import OutputFormat, err_console, print_records
 from ._variables import Variables, parse_assignment
 
@@ -31,7 +32,9 @@ def output_format(choice: OutputFormat | None) -> OutputFormat:
     """The output format asked for, else the one in the settings."""
     if choice:
         return choice
-    from ._settings import load_settings  # pydantic only when the settings are needed
+    if "CM_OUTPUT" not in os.environ and not settings_path().exists():
+        return "table"  # the default, without loading pydantic for the settings
+    from ._settings import load_settings
 
     return load_settings().output
 

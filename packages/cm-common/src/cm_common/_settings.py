@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from ._errors import InputError
 from ._files import load_yaml
-from ._home import cm_home
+from ._home import settings_path
 from ._output import OutputFormat
 
 M = TypeVar("M", bound=BaseModel)
@@ -45,11 +45,6 @@ class Settings(BaseModel):
             raise InputError(
                 f"{settings_path()}: no credential {provider}.{key} (set credentials.{provider}.{key})"
             ) from None
-
-
-def settings_path() -> Path:
-    """Where the settings file lives."""
-    return cm_home() / "settings.yaml"
 
 
 def _first_problem(error: ValidationError, prefix: str = "") -> str:
