@@ -23,6 +23,7 @@ from ._workflows import NotFound, StoredWorkflow
 
 MAX_UPLOAD = 50 * 1024 * 1024
 KEEPALIVE = 15.0
+BATCH = 0.1  # seconds an SSE stream gathers events after the first one: one write per client per batch
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _bearer = HTTPBearer(auto_error=False, description="the token in $CM_HOME/cc/token")
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -188,9 +189,10 @@ def list_runs(svc: Svc) -> list[RunInfo]:
 
 
 @router.get("/runs/{run}", response_model=RunDetail, tags=["runs"], summary="A run's status with its jobs")
-def run_status(run: RunId, svc: Svc) -> RunDetail:
+def run_status(run: RunId, svc: Svc) -> Response:
     """State, counts and every job's state, progress, host and times."""
-    return svc.detail(run)
+    # already a validated model: serialized once, not validated again through response_model
+    return Response(svc.detail(run).model_dump_json(), media_type="application/json")
 
 
 @router.post(
@@ -279,12 +281,18 @@ async def events(run: RunId, svc: Svc) -> StreamingResponse:
     )
 
 
+def _snapshot(svc: Service, run: str) -> tuple[str, str, bool]:
+    """The run's status as JSON, its state and whether it runs (a stream keeps no models alive)."""
+    detail = svc.detail(run)
+    return detail.model_dump_json(), detail.state, detail.active
+
+
 async def _event_stream(svc: Service, run: str) -> AsyncIterator[str]:
     async with svc.runs.watch(run) as queue:
-        detail = await asyncio.to_thread(svc.detail, run)
-        yield "retry: 3000\n" + _sse("snapshot", detail.model_dump_json())
-        if detail.state in FINAL and not detail.active:
-            yield _sse("end", json.dumps({"state": detail.state}))
+        text, state, active = await asyncio.to_thread(_snapshot, svc, run)
+        yield "retry: 3000\n" + _sse("snapshot", text)
+        if state in FINAL and not active:
+            yield _sse("end", json.dumps({"state": state}))
             return
         while True:
             try:
@@ -292,10 +300,11 @@ async def _event_stream(svc: Service, run: str) -> AsyncIterator[str]:
             except TimeoutError:
                 yield ": keepalive\n\n"
                 continue
+            await asyncio.sleep(BATCH)
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            yield _sse("update", json.dumps(batch))
-            ends = [e["state"] for e in batch if e.get("job") is None and e.get("state") in FINAL]
+            yield _sse("update", "[" + ", ".join(text for text, _ in batch) + "]")
+            ends = [final for _, final in batch if final]
             if ends:
                 yield _sse("end", json.dumps({"state": ends[-1]}))
                 return

@@ -33,6 +33,7 @@ from .._store import Store
 
 FINAL = frozenset({"done", "failed", "cancelled"})
 EventData = dict[str, Any]
+Published = tuple[str, str | None]  # (the event as JSON, the run's final state when it is a run's end)
 
 
 class Conflict(InputError):
@@ -40,24 +41,33 @@ class Conflict(InputError):
 
 
 class EventBus:
-    """Per-run sets of asyncio queues; ``publish`` runs on the server's event loop."""
+    """Per-run sets of asyncio queues; ``publish`` runs on the server's event loop.
+
+    Each event is serialized once, however many clients watch.
+    """
 
     def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[EventData]]] = defaultdict(set)
+        self._queues: dict[str, set[asyncio.Queue[Published]]] = defaultdict(set)
 
     def publish(self, run: str, event: EventData) -> None:
         """Hand ``event`` to every client watching ``run``."""
-        for queue in self._queues.get(run, ()):
-            queue.put_nowait(event)
+        queues = self._queues.get(run)
+        if not queues:
+            return
+        state = event.get("state")
+        final = state if event.get("job") is None and state in FINAL else None
+        item = (json.dumps(event), final)
+        for queue in queues:
+            queue.put_nowait(item)
 
     def watchers(self, run: str) -> int:
         """How many clients watch ``run``."""
         return len(self._queues.get(run, ()))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, run: str) -> AsyncIterator[asyncio.Queue[EventData]]:
+    async def subscribe(self, run: str) -> AsyncIterator[asyncio.Queue[Published]]:
         """A queue receiving the events of ``run`` while the block runs."""
-        queue: asyncio.Queue[EventData] = asyncio.Queue()
+        queue: asyncio.Queue[Published] = asyncio.Queue()
         self._queues[run].add(queue)
         try:
             yield queue
@@ -153,7 +163,7 @@ class RunManager:
             shutil.rmtree(folder, ignore_errors=True)
 
     @contextlib.asynccontextmanager
-    async def watch(self, run: str) -> AsyncIterator[asyncio.Queue[EventData]]:
+    async def watch(self, run: str) -> AsyncIterator[asyncio.Queue[Published]]:
         """Subscribe to ``run``; for a run no child of this server runs, follow the store meanwhile."""
         async with self.bus.subscribe(run) as queue:
             if not self.owns(run) and run not in self._tasks:

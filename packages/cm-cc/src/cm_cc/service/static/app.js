@@ -203,6 +203,7 @@ function initRun() {
       live.textContent = "finished";
       live.className = "live";
       soon(0);
+      setTimeout(refresh, 1500); // once more when the engine process has exited (resume allowed)
     });
   }
 
