@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -271,3 +272,20 @@ def test_no_auth_server_needs_no_token(cm_home: Path) -> None:
         uv.should_exit = True
         thread.join(20)
     assert not (cm_home / "cc" / "token").exists()
+
+
+def test_lifespan_passes_the_middleware(cm_home: Path) -> None:
+    from cm_cc.service import create_app
+
+    app = create_app("token")
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, str]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, str]) -> None:
+        sent.append(message["type"])
+
+    asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
