@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -289,3 +290,20 @@ def test_lifespan_passes_the_middleware(cm_home: Path) -> None:
 
     asyncio.run(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_an_engine_killed_mid_run_is_cleaned_up_and_can_resume(api: httpx.Client, tmp_path: Path) -> None:
+    flag = tmp_path / "go"
+    jobs = [{"name": "wait", "exec": f"while [ ! -e {flag} ]; do sleep 0.1; done"}]
+    run = _start(api, yaml.safe_dump({"jobs": jobs}), "crash")
+    wait_until(lambda: _states(api, run)["wait"] == "running")
+    record = Store().run(run)
+    job_pid = Store().jobs(run)[0].pid
+    assert record.pid and job_pid
+    os.kill(record.pid, signal.SIGKILL)
+    status = wait_state(api, run, ("failed",))
+    assert status["jobs"][0]["message"].startswith("engine exited with code -9")
+    wait_until(lambda: gone(job_pid), 10)  # its job did not outlive it
+    flag.touch()
+    assert api.post(f"api/runs/{run}/resume").status_code == 202
+    assert wait_state(api, run, ("done",))["counts"] == {"done": 1}
