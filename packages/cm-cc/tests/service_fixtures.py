@@ -46,7 +46,11 @@ def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server,
     token = load_or_create_token() if auth else None
     port = free_port()
     config = uvicorn.Config(
-        create_app(token, watch_interval=0.1), host="127.0.0.1", port=port, log_level="warning"
+        create_app(token, watch_interval=0.1),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -65,6 +69,7 @@ def server_fixture(cm_home: Path) -> Iterator[Server]:
     yield running
     uv.should_exit = True
     thread.join(20)
+    assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @pytest.fixture(name="api")

@@ -34,6 +34,7 @@ ROUTES = [
     ("GET", "api/runs/r1/jobs/a/log"),
     ("GET", "api/runs/r1/events"),
     ("GET", "api/openapi.json"),
+    ("GET", "api/events"),
 ]
 
 
@@ -307,3 +308,28 @@ def test_an_engine_killed_mid_run_is_cleaned_up_and_can_resume(api: httpx.Client
     flag.touch()
     assert api.post(f"api/runs/{run}/resume").status_code == 202
     assert wait_state(api, run, ("done",))["counts"] == {"done": 1}
+
+
+def test_the_stream_of_every_run_shows_service_and_cli_runs(api: httpx.Client, tmp_path: Path) -> None:
+    file = tmp_path / "cli.yaml"
+    file.write_text(workflow_yaml("from-cli"))
+    seen: dict[str, list[str]] = {}
+    with api.stream("GET", "api/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines).startswith("retry:")
+        mine = _start(api, workflow_yaml("here"), "here")
+        cli_run = subprocess.Popen(
+            [sys.executable, "-m", "cm_cc", "run", str(file), "-q"], env=dict(os.environ)
+        )
+        for line in lines:
+            if line.startswith("data:"):
+                for change in json.loads(line[5:]):
+                    assert change["job"] is None
+                    seen.setdefault(change["run"], []).append(change["state"])
+            if len(seen) == 2 and all(states[-1] == "done" for states in seen.values()):
+                break
+    assert cli_run.wait(60) == 0
+    assert "running" in seen.pop(mine)
+    assert next(iter(seen.values()))[-1] == "done"  # the CLI's run, followed through the store
+    assert api.delete(f"api/runs/{mine}").status_code == 204

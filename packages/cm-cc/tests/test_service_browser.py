@@ -107,3 +107,19 @@ def test_gui_cancel_button_stops_a_run(page, server: Server, tmp_path: Path) -> 
     page.wait_for_selector("#run-state.state-cancelled")
     page.wait_for_function(f"() => ({NODE_FILL})('wait') === 'grey'", timeout=30_000)
     page.wait_for_selector("#resume:enabled", timeout=10_000)
+
+
+def test_gui_run_list_follows_new_runs(page, server: Server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "login")
+    page.fill("#token", server.token)
+    page.click("form.login button")
+    page.wait_for_selector("#runs")
+    with server.client() as api:  # a run started elsewhere shows up on the open page, then turns done
+        api.post(
+            "api/workflows",
+            content=yaml.safe_dump({"name": "other", "jobs": [{"name": "x", "exec": "sleep 1"}]}),
+        )
+        run = api.post("api/workflows/other/runs").json()["id"]
+    page.wait_for_selector(f'tr[data-run="{run}"] .state-running', timeout=30_000)
+    page.wait_for_selector(f'tr[data-run="{run}"] .state-done', timeout=30_000)
+    assert page.inner_text(f'tr[data-run="{run}"] a') == run

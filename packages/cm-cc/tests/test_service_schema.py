@@ -41,7 +41,9 @@ def test_the_server_serves_this_spec(server: Server) -> None:
         assert client.get("api/openapi.json").json() == SPEC
 
 
-@schema.parametrize()
+# The stream of every run's changes never ends by itself (a browser keeps it open): test_service_api
+# follows it; here it is only checked for its token.
+@schema.exclude(path="/api/events").parametrize()
 @EXAMPLES
 def test_no_server_errors_and_answers_as_documented(case: schemathesis.Case, server: Server) -> None:
     headers = {"Authorization": f"Bearer {server.token}"}

@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from cm_common import InputError
 
 from .._version import __version__
-from ._runs import FINAL, Conflict
+from ._runs import FINAL, Conflict, Published
 from ._schemas import ErrorBody, Health, LogChunk, Message, RunDetail, RunInfo, StartRequest, WorkflowInfo
 from ._service import Service
 from ._workflows import NotFound, StoredWorkflow
@@ -294,17 +294,47 @@ async def _event_stream(svc: Service, run: str) -> AsyncIterator[str]:
         if state in FINAL and not active:
             yield _sse("end", json.dumps({"state": state}))
             return
-        while True:
-            try:
-                batch = [await asyncio.wait_for(queue.get(), KEEPALIVE)]
-            except TimeoutError:
-                yield ": keepalive\n\n"
-                continue
-            await asyncio.sleep(BATCH)
-            while not queue.empty():
-                batch.append(queue.get_nowait())
-            yield _sse("update", "[" + ", ".join(text for text, _ in batch) + "]")
-            ends = [final for _, final in batch if final]
-            if ends:
-                yield _sse("end", json.dumps({"state": ends[-1]}))
-                return
+        async for chunk in _batches(queue, end=True):
+            yield chunk
+
+
+async def _batches(queue: asyncio.Queue[Published], end: bool) -> AsyncIterator[str]:
+    """``update`` messages of the queued events (gathered for BATCH seconds), keepalives while
+    nothing happens, and with ``end`` an ``end`` message after a run's final state."""
+    while True:
+        try:
+            batch = [await asyncio.wait_for(queue.get(), KEEPALIVE)]
+        except TimeoutError:
+            yield ": keepalive\n\n"
+            continue
+        await asyncio.sleep(BATCH)
+        while not queue.empty():
+            batch.append(queue.get_nowait())
+        yield _sse("update", "[" + ", ".join(text for text, _ in batch) + "]")
+        finals = [final for _, final in batch if final]
+        if end and finals:
+            yield _sse("end", json.dumps({"state": finals[-1]}))
+            return
+
+
+@router.get(
+    "/events",
+    tags=["runs"],
+    summary="Server-Sent Events: the state changes of every run (started, done, failed, ...)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)
+async def all_events(svc: Svc) -> StreamingResponse:
+    """``update`` messages (JSON lists of ``{"run", "job": null, "state", "time"}``) until the client goes."""
+    return StreamingResponse(
+        _all_stream(svc),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _all_stream(svc: Service) -> AsyncIterator[str]:
+    async with svc.runs.watch_all() as queue:
+        yield "retry: 3000\n: watching every run\n\n"
+        async for chunk in _batches(queue, end=False):
+            yield chunk

@@ -54,7 +54,15 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     where = "no token (--no-auth)" if no_auth else f"token in {token_path()}"
     err_console.print(f"cm-cc service on http://{shown}:{port}/ ({where})", highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(token), host=host, port=port, log_level="info", proxy_headers=False)
+    # open SSE streams (a browser tab) would hold a shutdown forever: they get 3 s, then are closed
+    uvicorn.run(
+        create_app(token),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        timeout_graceful_shutdown=3,
+    )
 
 
 remote_app = typer.Typer(help="Drive a cm-cc service: upload, run, watch, cancel.", no_args_is_help=True)

@@ -32,6 +32,7 @@ from .._scheduler import runs_folder
 from .._store import Store
 
 FINAL = frozenset({"done", "failed", "cancelled"})
+ALL = "*"  # subscribers of every run's own state changes (not its jobs')
 EventData = dict[str, Any]
 Published = tuple[str, str | None]  # (the event as JSON, the run's final state when it is a run's end)
 
@@ -51,7 +52,9 @@ class EventBus:
 
     def publish(self, run: str, event: EventData) -> None:
         """Hand ``event`` to every client watching ``run``."""
-        queues = self._queues.get(run)
+        queues = self._queues.get(run, set())
+        if event.get("job") is None:
+            queues = queues | self._queues.get(ALL, set())
         if not queues:
             return
         state = event.get("state")
@@ -161,6 +164,7 @@ class RunManager:
         folder = Path(record.directory).resolve()
         if folder.is_relative_to(runs_folder().resolve()):
             shutil.rmtree(folder, ignore_errors=True)
+        self.bus.publish(run, {"run": run, "job": None, "state": "deleted", "time": time.time()})
 
     @contextlib.asynccontextmanager
     async def watch(self, run: str) -> AsyncIterator[asyncio.Queue[Published]]:
@@ -188,6 +192,30 @@ class RunManager:
         finally:
             if self._tasks.get(run) is asyncio.current_task():
                 del self._tasks[run]
+
+    @contextlib.asynccontextmanager
+    async def watch_all(self) -> AsyncIterator[asyncio.Queue[Published]]:
+        """Subscribe to the state changes of every run; runs of other engines are followed in the store."""
+        async with self.bus.subscribe(ALL) as queue:
+            if ALL not in self._tasks:
+                self._tasks[ALL] = asyncio.create_task(self._watch_runs())
+            yield queue
+
+    async def _watch_runs(self) -> None:
+        try:
+            seen = await asyncio.to_thread(self._run_states)
+            while self.bus.watchers(ALL):
+                await asyncio.sleep(self.watch_interval)
+                now = await asyncio.to_thread(self._run_states)
+                for run, state in now.items():
+                    if seen.get(run) != state and not self.owns(run):  # this server's runs tell by themselves
+                        self.bus.publish(run, {"run": run, "job": None, "state": state, "time": time.time()})
+                seen = now
+        finally:
+            self._tasks.pop(ALL, None)
+
+    def _run_states(self) -> dict[str, str]:
+        return {run.id: run.state for run in self.store.runs()}
 
     def _snapshot(self, run: str) -> dict[str, tuple[str, int | None]]:
         states: dict[str, tuple[str, int | None]] = {"": (self.store.run(run).state, None)}

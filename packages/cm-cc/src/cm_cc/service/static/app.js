@@ -32,7 +32,52 @@ function showError(id, error) {
 }
 
 // -- index page ---------------------------------------------------------------------------
+function stamp(t) {
+  const d = new Date(t * 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+}
+
+function runRow(run) {
+  const tr = document.createElement("tr");
+  tr.dataset.run = run.id;
+  const cells = [];
+  for (let i = 0; i < 6; i++) { cells.push(document.createElement("td")); tr.appendChild(cells[i]); }
+  const link = document.createElement("a");
+  link.href = root + "runs/" + encodeURIComponent(run.id);
+  link.textContent = run.id;
+  cells[0].appendChild(link);
+  cells[1].textContent = run.workflow;
+  cells[2].appendChild(stateSpan(run.state));
+  const bar = document.createElement("progress");
+  bar.max = 100;
+  bar.value = run.progress;
+  cells[3].append(bar, " " + run.progress + "%");
+  for (const name of Object.keys(run.counts).sort()) {
+    const span = document.createElement("span");
+    span.className = "count state-" + name;
+    span.textContent = name + " " + run.counts[name];
+    cells[4].append(span, " ");
+  }
+  cells[5].textContent = stamp(run.created);
+  return tr;
+}
+
+function followRuns() {
+  let timer = null;
+  async function refreshRuns() {
+    timer = null;
+    try {
+      const runs = await (await api("runs")).json();
+      if (runs.length) document.querySelector("#runs tbody").replaceChildren(...runs.map(runRow));
+    } catch (error) { /* the next change tries again */ }
+  }
+  const source = new EventSource(root + "api/events");
+  source.addEventListener("update", () => { if (timer === null) timer = setTimeout(refreshRuns, 200); });
+}
+
 function initIndex() {
+  followRuns();
   document.getElementById("upload").addEventListener("submit", async (event) => {
     event.preventDefault();
     const file = document.getElementById("upload-file").files[0];
