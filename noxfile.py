@@ -129,6 +129,6 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the reference tools (not part of the default run)."""
-    session.install(*(f"packages/{name}" for name in PACKAGES))
+    session.install(*(f"packages/{name}" for name in PACKAGES), "packages/cm-cc[service]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

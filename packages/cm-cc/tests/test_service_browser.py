@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,8 +89,8 @@ def test_gui_upload_run_and_watch_it_turn_green(page, server: Server, tmp_path: 
     shot = tmp_path / "cc-gui.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
-    DOCS_IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, DOCS_IMAGE)
+    if os.environ.get("CM_UPDATE_DOCS_IMAGES"):  # refresh the docs picture only when asked
+        shutil.copy(shot, DOCS_IMAGE)
 
 
 def test_gui_cancel_button_stops_a_run(page, server: Server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -106,6 +106,10 @@ class Store:
         columns = ", ".join(f"{key} = ?" for key in fields)
         self._write(f"UPDATE runs SET {columns} WHERE id = ?", [[*map(_plain, fields.values()), run]])  # noqa: S608
 
+    def delete_run(self, run: str) -> None:
+        """Forget a run and its jobs in one transaction."""
+        self._write("DELETE FROM runs WHERE id = ?", [[run]])  # jobs go with it (ON DELETE CASCADE)
+
     def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._db.execute(sql, tuple(args)))

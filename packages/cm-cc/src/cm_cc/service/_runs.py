@@ -160,7 +160,7 @@ class RunManager:
         record = self.store.run(run)
         if record.state not in FINAL or self.active(run, record.pid, record.pid_start):
             raise Conflict(f"run {run} is {record.state}; cancel it first")
-        self.store._write("DELETE FROM runs WHERE id = ?", [[run]])  # jobs go with it (ON DELETE CASCADE)
+        self.store.delete_run(run)
         folder = Path(record.directory).resolve()
         if folder.is_relative_to(runs_folder().resolve()):
             shutil.rmtree(folder, ignore_errors=True)
