@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import socket
+import stat
+import tarfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,3 +104,32 @@ def wait_state(client: httpx.Client, run: str, states: tuple[str, ...], limit: f
             return status  # type: ignore[no-any-return]
         assert time.monotonic() < end, f"run {run} stayed {status['state']}"
         time.sleep(0.1)
+
+
+def pack_zip(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    """A .zip of ``entries`` plus symlinks ``links`` (name -> target)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def pack_tar(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    """A .tar.gz of ``entries`` plus symlinks ``links`` (name -> target)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            archive.addfile(info)
+    return buffer.getvalue()

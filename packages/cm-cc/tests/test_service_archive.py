@@ -1,42 +1,13 @@
 """Archive uploads: good archives extract whole; attacks are refused and write nothing."""
 
-import io
-import stat
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
+from service_fixtures import pack_tar as _tar
+from service_fixtures import pack_zip as _zip
 
 from cm_cc.service._archive import ArchiveLimits, extract_archive
 from cm_common import InputError
-
-
-def _zip(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-        for name, target in (links or {}).items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, target)
-    return buffer.getvalue()
-
-
-def _tar(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            archive.addfile(info)
-    return buffer.getvalue()
 
 
 def _nothing_written(root: Path) -> bool:

@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-import io
-import stat
-import tarfile
-import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from service_fixtures import Server, api_fixture, server_fixture, wait_state  # noqa: F401
+from service_fixtures import pack_tar as _tar
+from service_fixtures import pack_zip as _zip
 
 JOBS = [{"name": "hello", "script": "scripts/hello.sh"}, {"name": "py", "python": "s.py"}]
 WF = yaml.safe_dump({"name": "packed", "jobs": JOBS}).encode()
-
-
-def _zip(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-        for name, target in (links or {}).items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, target)
-    return buffer.getvalue()
-
-
-def _tar(entries: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for name, data in entries.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type = tarfile.SYMTYPE
-            info.linkname = target
-            archive.addfile(info)
-    return buffer.getvalue()
 
 
 def _tree(root: Path) -> set[str]:

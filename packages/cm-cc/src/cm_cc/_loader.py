@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cm_common import InputError, parse_yaml
+from cm_common import InputError, parse_yaml, read_text
 
 from ._models import Job, WorkflowSpec
 
@@ -133,10 +133,5 @@ def spec_from_data(data: Any, source: str, base: Path, text: str | None = None) 
 def load_spec(path: str | Path) -> WorkflowSpec:
     """Read a workflow file in the native or the cloudmesh-cc form."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{file}: no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise InputError(f"{file}: cannot read: {error.__class__.__name__}") from None
+    text = read_text(file)
     return spec_from_data(parse_yaml(text, str(file)), str(file), file.resolve().parent, text)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cli import OutputOption, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
-from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml
+from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._home import cm_home, settings_path
 from ._output import OutputFormat, err_console, format_records, make_table, print_records
 from ._placeholders import (
@@ -87,6 +87,7 @@ __all__ = [
     "parse_yaml",
     "print_records",
     "progress_line",
+    "read_text",
     "resolve_references",
     "run",
     "run_here",

@@ -60,13 +60,17 @@ def parse_yaml(text: str, source: str) -> Any:
         raise InputError(f"{where}: invalid YAML: {problem}") from None
 
 
-def load_yaml(path: str | os.PathLike[str]) -> Any:
-    """Read and parse a YAML (or JSON) file; errors name the file and line."""
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 file's text; a missing or unreadable file is an InputError naming it."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{file}: no such file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
         raise InputError(f"{file}: cannot read: {error.__class__.__name__}") from None
-    return parse_yaml(text, str(file))
+
+
+def load_yaml(path: str | os.PathLike[str]) -> Any:
+    """Read and parse a YAML (or JSON) file; errors name the file and line."""
+    return parse_yaml(read_text(path), str(path))
