@@ -49,11 +49,9 @@ def _system_deps(session: nox.Session, name: str) -> None:
 
 
 def _install(session: nox.Session, *names: str, extra: str = "test") -> None:
-    targets = ["packages/cm-common"]
-    targets += [f"packages/{name}[{extra}]" for name in names]
-    if "cm-common" in names:
-        targets.remove("packages/cm-common")
-    session.install(*targets)
+    """Install the local cm-common first (pip would look for it on PyPI otherwise), then ``names``."""
+    common = f"packages/cm-common[{extra}]" if "cm-common" in names else "packages/cm-common"
+    session.install(common, *(f"packages/{name}[{extra}]" for name in names if name != "cm-common"))
 
 
 for _name in PACKAGES:
@@ -91,7 +89,8 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy over every package."""
-    session.install("mypy", "types-PyYAML", *(f"packages/{name}[test]" for name in PACKAGES))
+    session.install("mypy", "types-PyYAML")
+    _install(session, *PACKAGES)
     session.run("mypy")
 
 
@@ -100,7 +99,7 @@ def integration(session: nox.Session) -> None:
     """Tests that need the real services (Slurm, sshd, chromium), started here first."""
     session.run("bash", "services/up.sh", external=True)
     _system_deps(session, "integration")
-    session.install(*(f"packages/{name}[test]" for name in PACKAGES))
+    _install(session, *PACKAGES)
     session.run(
         "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
     )
@@ -129,6 +128,6 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the reference tools (not part of the default run)."""
-    session.install(*(f"packages/{name}" for name in PACKAGES), "packages/cm-cc[service]")
+    session.install("packages/cm-common", "packages/cm-sbatch", "packages/cm-cc[service]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
