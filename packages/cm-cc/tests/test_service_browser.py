@@ -33,8 +33,12 @@ NODE_FILL = """name => {
 
 
 @pytest.fixture
-def page(chromium: str) -> Iterator[object]:
-    """A fresh page of a headless Chromium; console errors (CSP included) fail the test."""
+def page(chromium: str, server: Server) -> Iterator[object]:
+    """A fresh page of a headless Chromium; console errors (CSP included) fail the test.
+
+    It takes ``server`` so the browser closes before the server stops: a server going away
+    under an open event stream is a console error of its own.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
