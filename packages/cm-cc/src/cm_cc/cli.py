@@ -16,10 +16,11 @@ from cm_common import (
     InputError,
     OutputOption,
     RuntimeFailure,
-    err_console,
     load_settings,
     output_format,
     print_records,
+    say,
+    stderr_console,
 )
 from cm_common import run as run_app
 
@@ -112,16 +113,12 @@ async def _drive(engine: Engine, graph: Path | None, quiet: bool) -> RunStatus:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, engine.cancel)
-    err_console.print(
-        f"run {engine.run_id}: {len(engine.jobs)} jobs, folder {engine.directory}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if quiet or not err_console.is_terminal:
+    say(f"run {engine.run_id}: {len(engine.jobs)} jobs, folder {engine.directory}")
+    if quiet or not sys.stderr.isatty():
         return await drive(engine, graph)
     view = LiveView({job.name: job.state for job in engine.store.jobs(engine.run_id)})
     engine.hooks.append(view)
-    with Live(view, console=err_console, refresh_per_second=8, transient=False):
+    with Live(view, console=stderr_console(), refresh_per_second=8, transient=False):
         return await drive(engine, graph)
 
 
@@ -130,7 +127,7 @@ def _finish(store: Store, result: RunStatus, output: Any) -> None:
     if result.state != "done":
         counts = ", ".join(f"{state} {n}" for state, n in sorted(result.counts.items()))
         raise RuntimeFailure(f"run {result.id} {result.state} ({counts}); see cm-cc logs {result.id} JOB")
-    err_console.print(f"run {result.id} done", highlight=False)
+    say(f"run {result.id} done")
 
 
 @app.command("run")
@@ -199,7 +196,7 @@ def status_command(
     """The jobs of a run with state, progress and times."""
     store = Store()
     record = store.run(run)
-    err_console.print(f"run {record.id} ({record.workflow}): {_shown_state(record)}", highlight=False)
+    say(f"run {record.id} ({record.workflow}): {_shown_state(record)}")
     _print_jobs(store, record.id, output)
 
 
@@ -234,7 +231,7 @@ def logs_command(
 @app.command("cancel")
 def cancel_command(run: Annotated[str, typer.Argument(help="run id")]) -> None:
     """Stop a run: kill its local jobs, scancel its Slurm jobs, stop remote ones."""
-    err_console.print(cancel_run(run), highlight=False)
+    say(cancel_run(run))
 
 
 @app.command("graph")
@@ -251,7 +248,7 @@ def graph_command(
         engine = Engine(record.id, store=store)
         labels = {job.name: job.label or "" for job in engine.jobs.values()}
         render(build(store.jobs(record.id), labels, engine.spec.label), out)
-    err_console.print(f"wrote {out}", highlight=False)
+    say(f"wrote {out}")
 
 
 app.command("serve")(serve)

@@ -10,7 +10,7 @@ from ._cli import OutputOption, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._home import cm_home, settings_path
-from ._output import OutputFormat, err_console, format_records, make_table, print_records
+from ._output import OutputFormat, format_records, make_table, print_records, say, stderr_console
 from ._placeholders import (
     Placeholder,
     PlaceholderError,
@@ -70,7 +70,6 @@ __all__ = [
     "__version__",
     "atomic_write_text",
     "cm_home",
-    "err_console",
     "file_lock",
     "format_records",
     "has_placeholders",
@@ -91,7 +90,9 @@ __all__ = [
     "resolve_references",
     "run",
     "run_here",
+    "say",
     "sbatch",
     "scancel",
     "settings_path",
+    "stderr_console",
 ]

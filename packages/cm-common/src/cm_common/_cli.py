@@ -13,11 +13,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 import typer.core
-from rich.markup import escape
 
 from ._errors import CmError, InputError
 from ._home import settings_path
-from ._output import OutputFormat, err_console, print_records
+from ._output import OutputFormat, print_records, say
 from ._variables import Variables, parse_assignment
 
 ENTRY_POINT_GROUP = "cm.commands"
@@ -48,7 +47,7 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+    say(f"error: {message}")
     raise SystemExit(code)
 
 

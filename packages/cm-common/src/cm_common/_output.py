@@ -1,6 +1,8 @@
 """One output layer for every CLI: records as a rich table (for people) or json/yaml/csv (for scripts).
 
-Machine formats go to stdout untouched; messages go to stderr through :data:`err_console`.
+Machine formats go to stdout untouched; messages go to stderr through :func:`say`, or through
+:func:`stderr_console` for rich views. rich is imported only when a table or view is drawn:
+it costs ~15 ms, a fifth of a short command's start-up.
 """
 
 from __future__ import annotations
@@ -10,15 +12,31 @@ import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 OutputFormat = Literal["table", "json", "yaml", "csv"]
 Record = Mapping[str, Any]
-err_console = Console(stderr=True)
+
+
+def say(message: str) -> None:
+    """Print a one-line message for people on stderr."""
+    sys.stderr.write(f"{message}\n")
+    sys.stderr.flush()
+
+
+@cache
+def stderr_console() -> Console:
+    """The rich console on stderr, for progress bars and live views."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _columns(records: Sequence[Record], columns: Sequence[str] | None) -> list[str]:
@@ -62,6 +80,8 @@ def make_table(
     records: Sequence[Record], columns: Sequence[str] | None = None, title: str | None = None
 ) -> Table:
     """A rich table of ``records``."""
+    from rich.table import Table
+
     table = Table(title=title)
     names = _columns(records, columns)
     for name in names:
@@ -79,6 +99,8 @@ def print_records(
 ) -> None:
     """Print ``records`` to stdout in the chosen format."""
     if output == "table":
+        from rich.console import Console
+
         Console(soft_wrap=False).print(make_table(records, columns, title))
     else:
         sys.stdout.write(format_records(records, output, columns))

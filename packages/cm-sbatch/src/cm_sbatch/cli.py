@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cm_common import InputError, OutputOption, err_console, output_format, print_records, run
+from cm_common import InputError, OutputOption, output_format, print_records, run, say, stderr_console
 
 from ._experiment import Experiment, Layout
 from ._generate import write_sweep
@@ -34,13 +35,13 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would h
 @contextmanager
 def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on stderr while a terminal watches, else nothing."""
-    if not err_console.is_terminal or total < 2:
+    if not sys.stderr.isatty() or total < 2:
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with Progress(*columns, console=stderr_console(), transient=True) as bar:
         task = bar.add_task(what, total=total)
         yield lambda done: bar.update(task, completed=done)
 
@@ -88,21 +89,21 @@ def generate(
         more = f" (first {len(rows)} shown)" if len(rows) < count else ""
         print_records(rows, fmt, title=f"{count} experiments{more}")
         if fmt != "table":
-            err_console.print(f"{count} experiments{more}", highlight=False)
+            say(f"{count} experiments{more}")
         return
     target = out or Path("out")
     started = time.perf_counter()
     with _progress(exp.sweep.combinations(), "generating") as progress:
         count = write_sweep(exp, target, force=force, progress=progress)
     seconds = round(time.perf_counter() - started, 3)
-    err_console.print(f"generated {count} experiments in {target} ({seconds} s)", highlight=False)
+    say(f"generated {count} experiments in {target} ({seconds} s)")
     if fmt != "table":
         print_records([{"out": str(target), "experiments": count, "seconds": seconds}], fmt)
 
 
 def _show_jobs(records: list[dict[str, Any]], output: OutputOption, what: str) -> None:
     if not records:
-        err_console.print(f"nothing to {what}", highlight=False)
+        say(f"nothing to {what}")
         return
     fmt = output_format(output)
     columns = ["id", "job", "command"] if "command" in records[0] else ["id", "job", "submitted"]
@@ -168,7 +169,7 @@ def resubmit(
 def cancel(out: OutArgument) -> None:
     """Cancel every job of this sweep that has not finished."""
     cancelled = SweepOutput(out).cancel()
-    err_console.print(f"cancelled {len(cancelled)} jobs", highlight=False)
+    say(f"cancelled {len(cancelled)} jobs")
 
 
 @app.command("list")

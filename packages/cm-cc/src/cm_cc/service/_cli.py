@@ -15,9 +15,9 @@ from cm_common import (
     OutputOption,
     RuntimeFailure,
     atomic_write_text,
-    err_console,
     output_format,
     print_records,
+    say,
 )
 
 _EXTRA = "the service needs its extra packages: pip install 'cm-cc[service]'"
@@ -53,7 +53,7 @@ def serve(
     token = None if no_auth else load_or_create_token()
     shown = f"[{host}]" if ":" in host else host
     where = "no token (--no-auth)" if no_auth else f"token in {token_path()}"
-    err_console.print(f"cm-cc service on http://{shown}:{port}/ ({where})", highlight=False, soft_wrap=True)
+    say(f"cm-cc service on http://{shown}:{port}/ ({where})")
     # open SSE streams (a browser tab) would hold a shutdown forever: they get 3 s, then are closed
     uvicorn.run(
         create_app(token),
@@ -105,7 +105,7 @@ def _job_row(job: dict[str, Any]) -> dict[str, Any]:
 @remote_app.command("health")
 def health(ctx: typer.Context) -> None:
     """Check that the service answers."""
-    err_console.print(json.dumps(ctx.obj.health()), highlight=False)
+    say(json.dumps(ctx.obj.health()))
 
 
 @remote_app.command("upload")
@@ -119,7 +119,7 @@ def upload(
     if not file.is_file():
         raise InputError(f"{file}: no such file")
     stored = ctx.obj.upload(file, name=name, replace=replace)
-    err_console.print(f"uploaded workflow {stored['name']} ({len(stored['jobs'])} jobs)", highlight=False)
+    say(f"uploaded workflow {stored['name']} ({len(stored['jobs'])} jobs)")
 
 
 @remote_app.command("workflows")
@@ -146,7 +146,7 @@ def run(
     if not wait:
         typer.echo(started["id"])
         return
-    err_console.print(f"run {started['id']} started", highlight=False)
+    say(f"run {started['id']} started")
     _follow(ctx, started["id"], output)
 
 
@@ -155,7 +155,7 @@ def _follow(ctx: typer.Context, run: str, output: Any) -> None:
         if event == "update":
             for change in data:
                 if change.get("job") and change["state"] != "running":
-                    err_console.print(f"{change['job']}: {change['state']}", highlight=False)
+                    say(f"{change['job']}: {change['state']}")
     status = ctx.obj.status(run)
     print_records([_job_row(j) for j in status["jobs"]], output_format(output), columns=JOB_COLUMNS)
     if status["state"] != "done":
@@ -182,7 +182,7 @@ def status(
 ) -> None:
     """A run's jobs with state, progress, host and times."""
     record = ctx.obj.status(run)
-    err_console.print(f"run {record['id']} ({record['workflow']}): {record['state']}", highlight=False)
+    say(f"run {record['id']} ({record['workflow']}): {record['state']}")
     print_records([_job_row(j) for j in record["jobs"]], output_format(output), columns=JOB_COLUMNS)
 
 
@@ -202,20 +202,20 @@ def logs(
 @remote_app.command("cancel")
 def cancel(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
     """Cancel a run."""
-    err_console.print(ctx.obj.cancel(run), highlight=False)
+    say(ctx.obj.cancel(run))
 
 
 @remote_app.command("resume")
 def resume(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
     """Run again what is not done in a run."""
-    err_console.print(f"run {ctx.obj.resume(run)['id']} resumed", highlight=False)
+    say(f"run {ctx.obj.resume(run)['id']} resumed")
 
 
 @remote_app.command("delete")
 def delete(ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")]) -> None:
     """Forget a finished run and its folder."""
     ctx.obj.delete(run)
-    err_console.print(f"deleted run {run}", highlight=False)
+    say(f"deleted run {run}")
 
 
 @remote_app.command("graph")
@@ -226,4 +226,4 @@ def graph(
 ) -> None:
     """Save a run's graph as SVG."""
     atomic_write_text(out, ctx.obj.graph(run).decode())
-    err_console.print(f"wrote {out}", highlight=False)
+    say(f"wrote {out}")
