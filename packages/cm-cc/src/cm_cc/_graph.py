@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +12,7 @@ from typing import Any
 
 import pydot
 
-from cm_common import InputError, RuntimeFailure, Template
+from cm_common import InputError, RuntimeFailure, Template, atomic_write_bytes
 
 from ._models import JobStatus, State
 
@@ -93,16 +91,8 @@ def render(dot: pydot.Dot, path: Path) -> None:
         made = dot.to_string() if fmt == "dot" else dot.create(prog="dot", format=fmt)
     except (OSError, AssertionError) as error:
         raise RuntimeFailure(f"graphviz dot failed: {error}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # a picture to share, not a secret
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(made if isinstance(made, bytes) else made.encode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = made if isinstance(made, bytes) else made.encode()
+    atomic_write_bytes(path, data, mode=0o644)  # a picture to share, not a secret
 
 
 class GraphWriter:

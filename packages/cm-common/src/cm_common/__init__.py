@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._cli import OutputOption, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
-from ._files import atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
+from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._home import cm_home, settings_path
 from ._output import OutputFormat, format_records, make_table, print_records, say, stderr_console
 from ._placeholders import (
@@ -68,6 +68,7 @@ __all__ = [
     "TimerRecord",
     "Variables",
     "__version__",
+    "atomic_write_bytes",
     "atomic_write_text",
     "cm_home",
     "file_lock",
