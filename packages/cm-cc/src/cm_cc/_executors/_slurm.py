@@ -1,7 +1,7 @@
 """Slurm jobs: ``sbatch --parsable`` here or over SSH, states of a host's jobs in one batched query, scancel.
 
 Slurm has no exit signal to wait on, so one poller per engine asks for every open job at once
-every ``poll`` seconds (squeue, then scontrol; cm_common.job_states locally).
+every ``poll`` seconds through cm_common.job_states, here or over the host's SSH connection.
 """
 
 from __future__ import annotations
