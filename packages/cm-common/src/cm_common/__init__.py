@@ -15,7 +15,6 @@ from ._placeholders import (
     Placeholder,
     PlaceholderError,
     Template,
-    has_placeholders,
     lookup_path,
     resolve_references,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "cm_home",
     "file_lock",
     "format_records",
-    "has_placeholders",
     "job_states",
     "last_progress",
     "load_settings",

@@ -119,11 +119,6 @@ class Template:
         return "".join(out)
 
 
-def has_placeholders(text: str) -> bool:
-    """True when ``text`` holds a placeholder or a brace escape."""
-    return _TOKEN.search(text) is not None
-
-
 class _Resolver:
     """Resolves references between values of one tree, detecting cycles."""
 
