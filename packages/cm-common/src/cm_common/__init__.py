@@ -36,16 +36,24 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._settings import Settings, load_settings
+    from ._web import RequestGuard, allowed_hosts, load_or_create_token, token_matches
 
-_LAZY = {"Settings", "load_settings"}
+# Loaded on first use: the settings pull in pydantic (~50 ms), and only services need the web guard.
+_LAZY = {
+    "Settings": "_settings",
+    "load_settings": "_settings",
+    "RequestGuard": "_web",
+    "allowed_hosts": "_web",
+    "load_or_create_token": "_web",
+    "token_matches": "_web",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The settings pull in pydantic (~50 ms); commands that never read them start faster.
     if name in _LAZY:
-        from . import _settings
+        import importlib
 
-        return getattr(_settings, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'cm_common' has no attribute {name!r}")
 
 
@@ -58,6 +66,7 @@ __all__ = [
     "OutputOption",
     "Placeholder",
     "PlaceholderError",
+    "RequestGuard",
     "Runner",
     "RuntimeFailure",
     "Settings",
@@ -67,6 +76,7 @@ __all__ = [
     "TimerRecord",
     "Variables",
     "__version__",
+    "allowed_hosts",
     "atomic_write_bytes",
     "atomic_write_text",
     "cm_home",
@@ -74,6 +84,7 @@ __all__ = [
     "format_records",
     "job_states",
     "last_progress",
+    "load_or_create_token",
     "load_settings",
     "load_yaml",
     "lookup_path",
@@ -94,4 +105,5 @@ __all__ = [
     "scancel",
     "settings_path",
     "stderr_console",
+    "token_matches",
 ]
