@@ -32,22 +32,26 @@ _ADOPTABLE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "R
 
 
 def new_run_id() -> str:
-    """A sortable, unique run id: ``20261126-150812-3fa2``."""
-    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    """A sortable id with 64 random bits (no clash in practice): ``20261126-150812-3fa2c01d9e4b7a65``."""
+    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(8)}"
 
 
 def runs_folder() -> Path:
-    """Where run folders live: ``$CM_HOME/cc/runs``."""
+    """Where the default store's run folders live: ``$CM_HOME/cc/runs``."""
     return cm_home() / "cc" / "runs"
 
 
 def create_run(spec: WorkflowSpec, jobs: list[Job], store: Store) -> str:
-    """Record a new run of ``jobs`` (already expanded and checked) and make its folder; return its id."""
+    """Record a new run of ``jobs`` (already expanded and checked) and make its folder beside ``store``."""
     run = new_run_id()
-    directory = runs_folder() / run
+    directory = store.runs_folder / run
     directory.mkdir(parents=True)
     frozen = spec.model_copy(update={"jobs": jobs}).model_dump_json()
-    store.create_run(run, spec.name, directory, frozen, jobs)
+    try:
+        store.create_run(run, spec.name, directory, frozen, jobs)
+    except BaseException:
+        directory.rmdir()
+        raise
     return run
 
 

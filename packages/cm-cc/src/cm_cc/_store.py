@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from cm_common import InputError, cm_home
+from cm_common import InputError, RuntimeFailure, cm_home
 
 from ._models import Job, JobStatus, RunStatus, State
 
@@ -30,6 +31,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 _JOB_FIELDS = set(JobStatus.__dataclass_fields__) - {"name", "needs"}
 _STATUS_FIELDS = set(JobStatus.__dataclass_fields__)
+_RUN_COLUMNS = "id, workflow, state, directory, spec, created"
+_JOB_COLUMNS = "run, seq, name, state, kind, host, needs"
 _RUN_FIELDS = {"state", "started", "ended", "pid", "pid_start", "parallel"}
 
 
@@ -39,10 +42,14 @@ def default_path() -> Path:
 
 
 class Store:
-    """The SQLite state of every run; safe to share between threads, and to read from other processes."""
+    """The SQLite state of every run; safe to share between threads, and to read from other processes.
+
+    Run folders live beside the database, in ``runs/`` next to ``path``.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_path()
+        self.path = Path(path) if path is not None else default_path()
+        self.runs_folder = self.path.parent / "runs"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -50,39 +57,46 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        with self._lock:
-            self._db.executescript(_SCHEMA)
+        with self.transaction() as db:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
 
-    def _write(self, sql: str, rows: Iterable[list[Any]]) -> None:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back when it raises."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(sql, rows)
+                yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
+    def _write(self, sql: str, rows: Iterable[list[Any]]) -> None:
+        with self.transaction() as db:
+            db.executemany(sql, rows)
+
     def create_run(self, run: str, workflow: str, directory: Path, spec: str, jobs: list[Job]) -> None:
-        """Record a new run and all its jobs (state ready) in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT INTO runs (id, workflow, state, directory, spec, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (run, workflow, State.READY.value, str(directory), spec, time.time()),
-            )
-            self._db.executemany(
-                "INSERT INTO jobs (run, seq, name, state, kind, host, needs) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (run, seq, job.name, State.READY.value, job.kind, job.host or "", json.dumps(job.needs))
-                    for seq, job in enumerate(jobs)
-                ],
-            )
-            self._db.execute("COMMIT")
+        """Record a new run and all its jobs (state ready) in one transaction.
+
+        A run id already taken raises RuntimeFailure and leaves the store as it was.
+        """
+        row = (run, workflow, State.READY.value, str(directory), spec, time.time())
+        job_rows = [
+            (run, seq, job.name, State.READY.value, job.kind, job.host or "", json.dumps(job.needs))
+            for seq, job in enumerate(jobs)
+        ]
+        try:
+            with self.transaction() as db:
+                db.execute(f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", row)  # noqa: S608
+                db.executemany(f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", job_rows)  # noqa: S608
+        except sqlite3.IntegrityError as error:
+            raise RuntimeFailure(f"cannot record run {run!r}: {error}") from error
 
     def update_job(self, run: str, name: str, **fields: Any) -> None:
         """Change fields of one job in one transaction."""
