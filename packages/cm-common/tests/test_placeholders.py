@@ -75,3 +75,17 @@ def test_every_placeholder_is_resolved_or_reported(context: dict[str, object], u
         assert info.value.missing == missing
     else:
         assert template.render(context) == " ".join(str(context[name]) for name in used)
+
+
+def test_quoting_form_quotes_for_a_shell() -> None:
+    template = Template("echo {msg!q} {n!q} {plain} {flag!q}\n", "t.sh")
+    values = {"msg": "it's $HOME; rm -rf /", "n": 3, "plain": "a b", "flag": True}
+    assert template.render(values) == "echo 'it'\"'\"'s $HOME; rm -rf /' 3 a b true\n"
+    assert [str(p) for p in template.placeholders] == ["{msg!q}", "{n!q}", "{plain}", "{flag!q}"]
+
+
+def test_quoting_form_in_references_and_errors() -> None:
+    data = {"cmd": "echo {word!q}", "word": "a b", "alone": "{word!q}"}
+    assert resolve_references(data) == {"cmd": "echo 'a b'", "word": "a b", "alone": "'a b'"}
+    with pytest.raises(PlaceholderError, match=r"t.sh:1: \{gone!q\}"):
+        Template("{gone!q}", "t.sh").render({})

@@ -1,7 +1,8 @@
 """Placeholders shared by cm-sbatch templates and cm-cc labels.
 
 ``{name}``, dotted ``{a.b.c}`` and ``{os.VAR}`` (from the environment) are replaced;
-shell syntax ``${VAR}`` and ``$VAR`` and braces around anything that is not a name
+``{name!q}`` is replaced by the value quoted for a POSIX shell (``shlex.quote``); shell
+syntax ``${VAR}`` and ``$VAR`` and braces around anything that is not a name
 (``{1..3}``, ``{ print $1 }``) stay as written; ``{{`` and ``}}`` write a literal brace.
 """
 
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InputError
 
-# A name, then dotted parts that may hold strftime-like text ({now.%H:%M} in cm-cc labels).
-_TOKEN = re.compile(r"\{\{|\}\}|(?<!\$)\{([A-Za-z_][\w-]*(?:\.[\w%:-]+)*)\}")
+# A name, then dotted parts that may hold strftime-like text ({now.%H:%M} in cm-cc labels),
+# then an optional !q: the value quoted for a shell.
+_TOKEN = re.compile(r"\{\{|\}\}|(?<!\$)\{([A-Za-z_][\w-]*(?:\.[\w%:-]+)*)(!q)?\}")
 _MISSING = object()
 
 Lookup = Callable[[str], Any]
@@ -32,10 +35,19 @@ class PlaceholderError(InputError):
 
 @dataclass(frozen=True)
 class Placeholder:
-    """A ``{path}`` found in a template, with its 1-based line."""
+    """A ``{path}`` (or ``{path!q}``, ``quote`` True) found in a template, with its 1-based line."""
 
     path: str
     line: int
+    quote: bool = False
+
+    def text(self, value: Any) -> str:
+        """``value`` as this placeholder writes it: booleans as ``true``/``false``, quoted for ``!q``."""
+        text = _text(value)
+        return shlex.quote(text) if self.quote else text
+
+    def __str__(self) -> str:
+        return f"{{{self.path}{'!q' if self.quote else ''}}}"
 
 
 def lookup_path(values: Mapping[str, Any], path: str, env: Mapping[str, str] | None = None) -> Any:
@@ -86,7 +98,7 @@ class Template:
             else:
                 self.parts.append("".join(literal))
                 literal = []
-                self.parts.append(Placeholder(match.group(1), line))
+                self.parts.append(Placeholder(match.group(1), line, match.group(2) is not None))
             position = match.end()
         literal.append(text[position:])
         self.parts.append("".join(literal))
@@ -107,11 +119,11 @@ class Template:
                 out.append(part)
                 continue
             try:
-                out.append(_text(find(part.path)))
+                out.append(part.text(find(part.path)))
             except KeyError:
                 missing.append(part)
         if missing:
-            where = ", ".join(f"{self.source}:{p.line}: {{{p.path}}}" for p in missing)
+            where = ", ".join(f"{self.source}:{p.line}: {p}" for p in missing)
             raise PlaceholderError(
                 f"unresolved placeholder{'s' if len(missing) > 1 else ''}: {where}",
                 [p.path for p in missing],
@@ -172,7 +184,7 @@ class _Resolver:
             return raw
         template = Template(raw, path)
         parts = template.parts
-        if len(parts) == 1 and isinstance(parts[0], Placeholder):
+        if len(parts) == 1 and isinstance(parts[0], Placeholder) and not parts[0].quote:
             return self.reference(parts[0].path, path, raw)
         return template.render(lambda ref: self.text_reference(ref, path, raw))
 
