@@ -6,11 +6,20 @@ errors, atomic files, and the CLI runner every cm command goes through.
 
 from typing import TYPE_CHECKING, Any
 
-from ._cli import OutputOption, output_format, run
+from ._cli import OutputOption, QuietOption, add_version_option, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._home import cm_home, settings_path
-from ._output import OutputFormat, format_records, make_table, print_records, say, stderr_console
+from ._output import (
+    OutputFormat,
+    format_records,
+    make_table,
+    plural,
+    print_records,
+    print_table,
+    say,
+    stderr_console,
+)
 from ._placeholders import (
     Placeholder,
     PlaceholderError,
@@ -21,6 +30,7 @@ from ._placeholders import (
 from ._progress import last_progress, parse_progress_line, progress_line
 from ._slurm import (
     FINISHED,
+    TIMED_OUT,
     CommandResult,
     Runner,
     SlurmJob,
@@ -29,6 +39,7 @@ from ._slurm import (
     run_here,
     sbatch,
     scancel,
+    slurm_call,
 )
 from ._timer import StopWatch, TimerRecord
 from ._variables import Variables, parse_assignment
@@ -36,12 +47,15 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._settings import Settings, load_settings
+    from ._slurm_settings import SlurmSettings, load_slurm_settings
     from ._web import RequestGuard, allowed_hosts, load_or_create_token, token_matches
 
 # Loaded on first use: the settings pull in pydantic (~50 ms), and only services need the web guard.
 _LAZY = {
     "Settings": "_settings",
     "load_settings": "_settings",
+    "SlurmSettings": "_slurm_settings",
+    "load_slurm_settings": "_slurm_settings",
     "RequestGuard": "_web",
     "allowed_hosts": "_web",
     "load_or_create_token": "_web",
@@ -59,6 +73,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FINISHED",
+    "TIMED_OUT",
     "CmError",
     "CommandResult",
     "InputError",
@@ -66,6 +81,7 @@ __all__ = [
     "OutputOption",
     "Placeholder",
     "PlaceholderError",
+    "QuietOption",
     "RequestGuard",
     "Runner",
     "RuntimeFailure",
@@ -76,6 +92,7 @@ __all__ = [
     "TimerRecord",
     "Variables",
     "__version__",
+    "add_version_option",
     "allowed_hosts",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -94,7 +111,9 @@ __all__ = [
     "parse_assignment",
     "parse_progress_line",
     "parse_yaml",
+    "plural",
     "print_records",
+    "print_table",
     "progress_line",
     "read_text",
     "resolve_references",

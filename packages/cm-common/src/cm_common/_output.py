@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 OutputFormat = Literal["table", "json", "yaml", "csv"]
 Record = Mapping[str, Any]
+# Wide enough for any table: outside a terminal a table is drawn at its natural width.
+_UNLIMITED = 1 << 20
 
 
 def say(message: str) -> None:
@@ -76,19 +78,81 @@ def format_records(
     raise ValueError(f"not a text format: {output}")
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``count`` and ``word`` as English has it: ``1 job``, ``2 jobs``, ``0 jobs`` (``many`` if irregular)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 def make_table(
-    records: Sequence[Record], columns: Sequence[str] | None = None, title: str | None = None
+    records: Sequence[Record],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    ids: Sequence[str] | None = None,
 ) -> Table:
-    """A rich table of ``records``."""
+    """A rich table of ``records``: a cell too long folds onto more lines, never ends in an ellipsis.
+
+    ``ids`` (default: the first column) are the identifier columns, never narrower than their header.
+    """
     from rich.table import Table
 
     table = Table(title=title)
     names = _columns(records, columns)
+    keep = set(names[:1] if ids is None else ids)
     for name in names:
-        table.add_column(name)
+        table.add_column(name, overflow="fold", min_width=len(name) if name in keep else None)
     for record in records:
         table.add_row(*(_cell(record.get(name)) for name in names))
     return table
+
+
+def _fitting(
+    records: Sequence[Record], names: list[str], keep: set[str], least_useful: Sequence[str], width: int
+) -> list[str]:
+    """The columns that fit ``width``: drop ``least_useful`` first, then from the right, never ``keep``."""
+    from rich.cells import cell_len
+
+    def natural(name: str) -> int:  # the widest line of the column, plus its padding and border
+        lines = [name, *(line for r in records for line in _cell(r.get(name)).splitlines())]
+        return max(cell_len(line) for line in lines) + 3
+
+    widths = {name: natural(name) for name in names}
+    order = [n for n in least_useful if n in names] + [n for n in reversed(names) if n not in least_useful]
+    shown = list(names)
+    for name in [n for n in order if n not in keep]:
+        if sum(widths[n] for n in shown) + 1 <= width:
+            break
+        shown.remove(name)
+    return shown
+
+
+def print_table(
+    records: Sequence[Record],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    ids: Sequence[str] | None = None,
+    least_useful: Sequence[str] = (),
+) -> None:
+    """Print ``records`` as a table on stdout, never cutting an identifier.
+
+    Outside a terminal (a pipe, a file, CI logs) the table has its natural width. In a terminal
+    too narrow for it, columns are left out (``least_useful`` first, then from the right, never
+    an ``ids`` column, default the first) and the caption names them.
+    """
+    from rich.console import Console
+
+    names = _columns(records, columns)
+    keep = set(names[:1] if ids is None else ids)
+    if not sys.stdout.isatty():
+        table = make_table(records, names, title, list(keep))
+        Console(soft_wrap=False, width=_UNLIMITED).print(table)
+        return
+    console = Console(soft_wrap=False)
+    shown = _fitting(records, names, keep, least_useful, console.width)
+    table = make_table(records, shown, title, list(keep))
+    left_out = [name for name in names if name not in shown]
+    if left_out:
+        table.caption = f"hidden for width: {', '.join(left_out)}"
+    console.print(table)
 
 
 def print_records(
@@ -96,12 +160,12 @@ def print_records(
     output: OutputFormat = "table",
     columns: Sequence[str] | None = None,
     title: str | None = None,
+    ids: Sequence[str] | None = None,
+    least_useful: Sequence[str] = (),
 ) -> None:
-    """Print ``records`` to stdout in the chosen format."""
+    """Print ``records`` to stdout in the chosen format (a table as :func:`print_table` draws it)."""
     if output == "table":
-        from rich.console import Console
-
-        Console(soft_wrap=False).print(make_table(records, columns, title))
+        print_table(records, columns, title, ids, least_useful)
     else:
         sys.stdout.write(format_records(records, output, columns))
         sys.stdout.flush()
