@@ -22,7 +22,7 @@ _BY_SUFFIX = {".sh": "script", ".py": "python", ".ipynb": "notebook"}
 
 def _line(text: str, path: Sequence[str | int]) -> int | None:
     """The 1-based line of the value at ``path`` in the YAML ``text`` (the deepest part found)."""
-    node: Any = yaml.compose(text, Loader=yaml.SafeLoader)
+    node: Any = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     line = None
     for part in path:
         if isinstance(node, yaml.MappingNode):
