@@ -1,0 +1,5 @@
+"""``python -m cm_gas``: the ``cm-gas`` command."""
+
+from .cli import main
+
+main()
