@@ -1,0 +1,1 @@
+"""The providers cm-nlp ships, each registered as an entry point of ``cm_nlp.providers``."""
