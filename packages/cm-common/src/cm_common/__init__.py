@@ -87,6 +87,7 @@ __all__ = [
     "RuntimeFailure",
     "Settings",
     "SlurmJob",
+    "SlurmSettings",
     "StopWatch",
     "Template",
     "TimerRecord",
@@ -103,6 +104,7 @@ __all__ = [
     "last_progress",
     "load_or_create_token",
     "load_settings",
+    "load_slurm_settings",
     "load_yaml",
     "lookup_path",
     "make_table",
@@ -123,6 +125,7 @@ __all__ = [
     "sbatch",
     "scancel",
     "settings_path",
+    "slurm_call",
     "stderr_console",
     "token_matches",
 ]

@@ -1,27 +1,37 @@
-"""Slurm jobs: ``sbatch --parsable`` here or over SSH, states of a host's jobs in one batched query, scancel.
+"""Slurm jobs: ``sbatch --parsable`` here or over SSH, states of a host's jobs in batched queries, scancel.
 
 Slurm has no exit signal to wait on, so one poller per engine asks for every open job at once
-every ``poll`` seconds through cm_common.job_states, here or over the host's SSH connection.
+through cm_common.job_states (naming only those jobs), here or over the host's SSH connection.
+The pause between polls starts at ``poll`` seconds and doubles while nothing changes, up to
+``max_poll``; a state change or a new job brings it back to ``poll``. When Slurm does not answer
+(after cm_common's own retries) the poller keeps trying with the same backoff and notes why on
+each job; after ``_UNREACHABLE_LIMIT`` failed polls in a row the open jobs fail with that reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shlex
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from fabric import Connection
+from invoke.exceptions import CommandTimedOut
 
-from cm_common import CommandResult, Runner, SlurmJob, job_states, sbatch, scancel
+from cm_common import TIMED_OUT, CommandResult, Runner, RuntimeFailure, SlurmJob, job_states, sbatch, scancel
 
 from .._models import Host, State
 from ._base import JobContext
 from ._remote import connect, remote_folder, upload
 
-_UNKNOWN_LIMIT = 30  # polls a job may be unknown to Slurm before it counts as lost
+_log = logging.getLogger("cm_cc.slurm")
+_UNKNOWN_POLLS = 3  # a job unknown to Slurm this many polls in a row, and for _UNKNOWN_SECONDS, is lost
+_UNKNOWN_SECONDS = 30.0
+_UNREACHABLE_LIMIT = 10  # polls in a row Slurm may fail to answer before the open jobs fail
 
 
 def sbatch_options(ctx: JobContext) -> list[str]:
@@ -60,8 +70,11 @@ def _remote_submit(ctx: JobContext) -> str:
 def _over_ssh(connection: Connection) -> Runner:
     """Run Slurm commands on the host behind ``connection`` (arguments quoted)."""
 
-    def run(args: Sequence[str]) -> CommandResult:
-        done = connection.run(shlex.join(args), hide=True, warn=True, in_stream=False)
+    def run(args: Sequence[str], *, timeout: float) -> CommandResult:
+        try:
+            done = connection.run(shlex.join(args), hide=True, warn=True, in_stream=False, timeout=timeout)
+        except CommandTimedOut:
+            return CommandResult(TIMED_OUT, "", f"timed out after {timeout:g} s")
         return CommandResult(done.exited, str(done.stdout), str(done.stderr))
 
     return run
@@ -85,12 +98,17 @@ def cancel_job(ctx: JobContext, job_id: str) -> None:
 
 
 class SlurmExecutor:
-    """Submits jobs to Slurm and follows them with one batched poller."""
+    """Submits jobs to Slurm and follows them with one batched poller that backs off while nothing changes."""
 
-    def __init__(self, poll: float = 1.0) -> None:
+    def __init__(self, poll: float = 1.0, max_poll: float = 30.0) -> None:
         self.poll = poll
+        self.max_poll = max(poll, max_poll)
         self._open: dict[str, tuple[asyncio.Future[int], JobContext]] = {}
-        self._unknown: dict[str, int] = defaultdict(int)
+        self._seen: dict[str, str] = {}
+        self._unknown: dict[str, tuple[int, float]] = {}
+        self._failures = 0
+        self._interval = poll
+        self._wake = asyncio.Event()
         self._connections: dict[Host, Connection] = {}
         self._poller: asyncio.Task[None] | None = None
 
@@ -105,6 +123,8 @@ class SlurmExecutor:
         ctx.mark(state=State.SUBMITTED, slurm_id=job_id)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._open[job_id] = (future, ctx)
+        self._interval = self.poll  # a new job is worth a quick look
+        self._wake.set()
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._follow())
         try:
@@ -114,6 +134,8 @@ class SlurmExecutor:
             raise
         finally:
             self._open.pop(job_id, None)
+            self._seen.pop(job_id, None)
+            self._unknown.pop(job_id, None)
             if ctx.host is not None:
                 await asyncio.to_thread(_fetch_logs, ctx)
 
@@ -121,7 +143,7 @@ class SlurmExecutor:
         if host is None:
             return await asyncio.to_thread(job_states, ids)
         if host not in self._connections:
-            self._connections[host] = connect(host)
+            self._connections[host] = await asyncio.to_thread(connect, host)
         return await asyncio.to_thread(job_states, ids, _over_ssh(self._connections[host]))
 
     async def _follow(self) -> None:
@@ -129,29 +151,68 @@ class SlurmExecutor:
             by_host: dict[Host | None, list[str]] = defaultdict(list)
             for job_id, (_, ctx) in self._open.items():
                 by_host[ctx.host].append(job_id)
+            changed = False
             for host, ids in by_host.items():
-                for job_id, job in (await self._states(host, ids)).items():
-                    self._update(job_id, job)
-            await asyncio.sleep(self.poll)
+                try:
+                    states = await self._states(host, ids)
+                except (RuntimeFailure, OSError) as error:  # Slurm or the SSH link failed: say so, try later
+                    self._unreachable(ids, error)
+                    continue
+                self._failures = 0
+                for job_id, job in states.items():
+                    changed |= self._update(job_id, job)
+            self._interval = self.poll if changed else min(self.max_poll, self._interval * 2)
+            await self._pause()
 
-    def _update(self, job_id: str, job: SlurmJob) -> None:
+    async def _pause(self) -> None:
+        """Sleep ``_interval``; a new job cuts what is left to ``poll`` (a burst of them costs one poll)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._interval
+        while (left := deadline - loop.time()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
+            if self._wake.is_set():
+                deadline = min(deadline, loop.time() + self.poll)
+
+    def _unreachable(self, ids: list[str], error: Exception) -> None:
+        self._failures += 1
+        _log.warning(
+            "Slurm poll %d failed: %s", self._failures, error, exc_info=_log.isEnabledFor(logging.DEBUG)
+        )
+        for job_id in ids:
+            future, ctx = self._open[job_id]
+            if future.done():
+                continue
+            if self._failures >= _UNREACHABLE_LIMIT:
+                future.set_exception(RuntimeFailure(f"Slurm did not answer {self._failures} polls: {error}"))
+            else:
+                ctx.mark(message=f"Slurm did not answer (poll {self._failures}): {error}"[:500])
+
+    def _update(self, job_id: str, job: SlurmJob) -> bool:
+        """Record what Slurm says of one job; True when its state changed."""
         future, ctx = self._open.get(job_id, (None, None))
         if future is None or ctx is None or future.done():
-            return
+            return False
         if ctx.host is None:
             ctx.follow(Path(ctx.stdout))
+        changed = self._seen.get(job_id) != job.state
+        self._seen[job_id] = job.state
         if job.state == "UNKNOWN":
-            self._unknown[job_id] += 1
-            if self._unknown[job_id] > _UNKNOWN_LIMIT:
+            polls, since = self._unknown.get(job_id, (0, time.monotonic()))
+            self._unknown[job_id] = (polls + 1, since)
+            if polls + 1 >= _UNKNOWN_POLLS and time.monotonic() - since >= _UNKNOWN_SECONDS:
                 ctx.mark(message="Slurm lost the job")
                 future.set_result(1)
-            return
+            return changed
+        self._unknown.pop(job_id, None)
         if job.state == "RUNNING":
             ctx.mark(state=State.RUNNING)
         if job.finished:
             if job.state != "COMPLETED":
                 ctx.mark(message=f"slurm {job.state}")
             future.set_result(exit_code(job))
+        return changed
 
     async def close(self) -> None:
         """Stop the poller and close SSH connections."""

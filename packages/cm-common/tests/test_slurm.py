@@ -1,0 +1,195 @@
+"""The Slurm adapter on the real test cluster: only our jobs are named, in batches; timeouts and retries.
+
+A controller that hangs or refuses cannot be made here without breaking the shared cluster, so those
+tests put a stand-in ``squeue``/``sbatch`` first on PATH; every other test talks to the real Slurm.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from cm_common import (
+    CommandResult,
+    InputError,
+    RuntimeFailure,
+    SlurmSettings,
+    job_states,
+    load_slurm_settings,
+    run_here,
+    sbatch,
+    scancel,
+    slurm_call,
+)
+
+FAST = SlurmSettings(timeout=0.5, retries=2, backoff=0.05, batch=200)
+
+
+class Recorder:
+    """A runner that runs the real command and keeps every call and its output."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], str]] = []
+
+    def __call__(self, args: Sequence[str], /, *, timeout: float) -> CommandResult:
+        result = run_here(args, timeout=timeout)
+        self.calls.append((list(args), result.stdout))
+        return result
+
+
+def _submit(partition: str, folder: Path, *options: str) -> str:
+    args = ["sbatch", "--parsable", "-p", partition, "-D", str(folder), "-o", "/dev/null", *options]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
+
+
+def _finished(job: str, limit: float = 60) -> None:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        out = subprocess.run(
+            ["squeue", "-h", "-t", "all", "-j", job, "-o", "%T"], capture_output=True, text=True
+        )
+        if out.stdout.strip() in {"COMPLETED", "FAILED", "CANCELLED"}:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"job {job} did not finish")
+
+
+@pytest.mark.slurm
+def test_queries_name_only_our_jobs_and_never_read_others(slurm: str, tmp_path: Path) -> None:
+    others = [_submit(slurm, tmp_path, "--hold", "--wrap", "true") for _ in range(3)]
+    other_array = _submit(slurm, tmp_path, "--hold", "--array=0-2", "--wrap", "true")
+    try:
+        held = _submit(slurm, tmp_path, "--hold", "--wrap", "true")
+        failed = _submit(slurm, tmp_path, "--wrap", "exit 3")
+        array = _submit(slurm, tmp_path, "--hold", "--array=0-3%1", "--wrap", "true")
+        _finished(failed)
+        ours = [held, failed, f"{array}_2", "999999"]
+        recorder = Recorder()
+        states = job_states(ours, recorder, FAST)
+        assert {key: job.state for key, job in states.items()} == {
+            held: "PENDING",
+            failed: "FAILED",
+            f"{array}_2": "PENDING",
+            "999999": "UNKNOWN",
+        }
+        assert states[failed].exit_code == "3:0"
+        outside = {*others, other_array}
+        for args, stdout in recorder.calls:
+            named = args[args.index("-j") + 1].split(",")
+            assert set(named) <= set(ours), args
+            seen = {line.split("|")[0].split("_")[0] for line in stdout.splitlines()}
+            assert not seen & outside, stdout
+        assert [args[0] for args, _ in recorder.calls] == ["squeue", "sacct"]  # sacct only for the unknown
+        assert recorder.calls[1][0][-1] == "999999"
+    finally:
+        scancel([*others, other_array, held, array])
+
+
+@pytest.mark.slurm
+def test_queries_go_in_bounded_batches(slurm: str, tmp_path: Path) -> None:
+    jobs = [_submit(slurm, tmp_path, "--hold", "--wrap", "true") for _ in range(5)]
+    try:
+        recorder = Recorder()
+        states = job_states(jobs, recorder, SlurmSettings(batch=2))
+        assert {job.state for job in states.values()} == {"PENDING"}
+        named = [args[args.index("-j") + 1].split(",") for args, _ in recorder.calls]
+        assert [len(batch) for batch in named] == [2, 2, 1]
+        assert sorted(job for batch in named for job in batch) == sorted(jobs)
+    finally:
+        scancel(jobs)
+
+
+@pytest.mark.slurm
+def test_scancel_of_a_finished_job_is_no_error_and_a_live_one_is_cancelled(
+    slurm: str, tmp_path: Path
+) -> None:
+    done = _submit(slurm, tmp_path, "--wrap", "true")
+    live = _submit(slurm, tmp_path, "--hold", "--wrap", "true")
+    _finished(done)
+    scancel([done, live])
+    _finished(live)
+    assert job_states([live], settings=FAST)[live].state == "CANCELLED"
+
+
+def _stand_in(folder: Path, name: str, body: str) -> Path:
+    """A fake Slurm command first on PATH; it counts its calls in ``calls``."""
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(f"#!/bin/bash\necho call >> {folder}/calls\n{body}\n")
+    script.chmod(0o755)
+    return folder
+
+
+def _calls(folder: Path) -> int:
+    path = folder / "calls"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_a_hung_controller_is_a_clear_failure_after_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _stand_in(tmp_path / "bin", "squeue", "sleep 30")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    start = time.monotonic()
+    with pytest.raises(RuntimeFailure) as caught:
+        job_states(["1"], settings=FAST)
+    assert time.monotonic() - start < 10  # bounded: three tries of 0.5 s, never the 30 s hang
+    assert _calls(bin_dir) == 3
+    message = str(caught.value)
+    assert "squeue: Slurm did not answer" in message
+    assert "3 tries" in message and "timeout 0.5 s" in message and "slurm.timeout" in message
+
+
+def test_an_unreachable_controller_is_asked_again_until_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = (
+        f'if [ "$(wc -l < {tmp_path}/bin/calls)" -lt 3 ]; then\n'
+        "  echo 'squeue: error: Unable to contact slurm controller (connect failure)' >&2; exit 1\nfi\n"
+        "echo '7|RUNNING|0:05|vm|0'"
+    )
+    bin_dir = _stand_in(tmp_path / "bin", "squeue", body)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    states = job_states(["7"], settings=FAST)
+    assert (states["7"].state, states["7"].elapsed, states["7"].node) == ("RUNNING", "0:05", "vm")
+    assert _calls(bin_dir) == 3
+
+
+def test_an_ordinary_failure_is_not_asked_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = _stand_in(tmp_path / "bin", "squeue", "echo 'squeue: error: Invalid user' >&2; exit 1")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    with pytest.raises(RuntimeFailure, match="squeue failed: squeue: error: Invalid user"):
+        job_states(["1"], settings=FAST)
+    assert _calls(bin_dir) == 1
+
+
+def test_a_submission_that_timed_out_is_not_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cm_home: Path
+) -> None:
+    (cm_home / "settings.yaml").write_text("slurm:\n  timeout: 0.3\n  retries: 3\n  backoff: 0.01\n")
+    bin_dir = _stand_in(tmp_path / "bin", "sbatch", "sleep 30")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    script = tmp_path / "job.sh"
+    script.write_text("#!/bin/bash\ntrue\n")
+    with pytest.raises(RuntimeFailure, match=r"sbatch: Slurm did not answer \(timed out after 0.3 s; 1 try"):
+        sbatch(script)
+    assert _calls(bin_dir) == 1
+
+
+def test_the_slurm_settings_come_from_the_settings_file(cm_home: Path) -> None:
+    assert load_slurm_settings() == SlurmSettings()
+    (cm_home / "settings.yaml").write_text("slurm:\n  timeout: 5\n  batch: 50\n")
+    assert (load_slurm_settings().timeout, load_slurm_settings().batch) == (5.0, 50)
+    (cm_home / "settings.yaml").write_text("slurm:\n  timeout: -1\n")
+    with pytest.raises(InputError, match=r"field slurm.timeout: .*greater than 0 \(value -1\)"):
+        load_slurm_settings()
+
+
+def test_slurm_call_runs_a_command_under_the_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = _stand_in(tmp_path / "bin", "sinfo", "echo up")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    assert slurm_call(["sinfo"], settings=FAST) == CommandResult(0, "up\n", "")
