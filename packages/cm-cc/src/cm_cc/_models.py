@@ -43,6 +43,18 @@ class Host(BaseModel):
     key: str | None = None
 
 
+class ExperimentRef(BaseModel):
+    """The cm-sbatch experiment a job runs (set by a sweep's fan-out): its output folder and id.
+
+    The job's outcome is appended to the folder's ``jobs.jsonl``, where cm-sbatch reads it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    out: str
+    id: str
+
+
 class Job(BaseModel):
     """One job of a workflow: what to run (``exec``, ``script``, ``python``, ``notebook``), where, after what.
 
@@ -70,6 +82,7 @@ class Job(BaseModel):
     timeout: float | None = Field(default=None, gt=0)
     label: str | None = None
     resources: dict[str, str | int] = {}
+    experiment: ExperimentRef | None = None
 
     @field_validator("resources")
     @classmethod

@@ -22,6 +22,7 @@ from cm_common import RuntimeFailure, cm_home, job_states
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
 from ._models import Event, Job, JobStatus, RunStatus, State, WorkflowSpec
+from ._outcome import OutcomeRecorder
 from ._proc import alive_since, engine_lock, pidfd_children, signal_group, start_time
 from ._store import Store
 
@@ -76,6 +77,9 @@ class Engine:
         self.parallel = max(1, parallel or os.cpu_count() or 1)
         self.fail_fast = fail_fast
         self.hooks: list[EventHook] = [on_event] if on_event else []
+        recorder = OutcomeRecorder(self.jobs)  # sweep experiments' ends, into their cm-sbatch folder
+        if recorder:
+            self.hooks.append(recorder)
         self.poll = poll
         self._executors: dict[str, Executor] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

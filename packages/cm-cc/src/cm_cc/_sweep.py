@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cm_common import InputError
 
-from ._models import Job
+from ._models import ExperimentRef, Job
 
 MANIFEST = "manifest.jsonl"
 
@@ -51,7 +51,9 @@ def fan_out(job: Job, out: Path) -> list[Job]:
     """The jobs ``job`` (``sweep: out``) stands for: one per experiment, ``bash script`` in its folder."""
     jobs = []
     for experiment in read_manifest(out):
-        fields = job.model_dump(exclude={"sweep", "name", "needs", "parameters", "script", "workdir"})
+        fields = job.model_dump(
+            exclude={"sweep", "name", "needs", "parameters", "script", "workdir", "experiment"}
+        )
         jobs.append(
             Job(
                 **fields,
@@ -60,6 +62,7 @@ def fan_out(job: Job, out: Path) -> list[Job]:
                 script=str((out / experiment.script).resolve()),
                 workdir=str((out / experiment.directory).resolve()),
                 parameters=json.loads(json.dumps(experiment.parameters, default=str)),
+                experiment=ExperimentRef(out=str(out), id=experiment.id),
             )
         )
     return jobs

@@ -15,9 +15,11 @@ from rich.live import Live
 from cm_common import (
     InputError,
     OutputOption,
+    QuietOption,
     RuntimeFailure,
     load_settings,
     output_format,
+    plural,
     print_records,
     say,
     stderr_console,
@@ -43,6 +45,11 @@ app = typer.Typer(
 
 JOB_COLUMNS = ["name", "state", "kind", "host", "attempt", "progress", "exit_code", "elapsed", "message"]
 RUN_COLUMNS = ["id", "workflow", "state", "jobs", "done", "failed", "created", "directory"]
+# Left out first when a terminal is too narrow for every column.
+JOB_SPARE = ["kind", "host", "attempt", "exit_code"]
+# A run with more jobs than this ends with counts per state and its failed jobs, not every row.
+SUMMARY_AT = 40
+SUMMARY_FAILED = 20
 
 
 def _job_record(job: JobStatus) -> dict[str, Any]:
@@ -83,7 +90,20 @@ def _run_record(run: RunStatus) -> dict[str, Any]:
 
 def _print_jobs(store: Store, run: str, output: Any) -> None:
     records = [_job_record(job) for job in store.jobs(run)]
-    print_records(records, output_format(output), columns=JOB_COLUMNS)
+    print_records(records, output_format(output), columns=JOB_COLUMNS, least_useful=JOB_SPARE)
+
+
+def _print_summary(store: Store, run: RunStatus) -> None:
+    """Counts per state and the jobs that did not end done; the full table is ``cm-cc status RUN``."""
+    counts = [{"state": state, "jobs": n} for state, n in sorted(run.counts.items())]
+    print_records(counts, "table", title=f"run {run.id}: {plural(sum(run.counts.values()), 'job')}")
+    failed = [_job_record(job) for job in store.jobs(run.id) if job.state.value != "done"]
+    if failed:
+        shown = failed[:SUMMARY_FAILED]
+        more = f", first {len(shown)} shown" if len(shown) < len(failed) else ""
+        title = f"{plural(len(failed), 'job')} not done{more}"
+        print_records(shown, "table", columns=JOB_COLUMNS, title=title, least_useful=JOB_SPARE)
+    say(f"every job: cm-cc status {run.id}")
 
 
 def _resources(items: list[str]) -> dict[str, str | int]:
@@ -113,7 +133,8 @@ async def _drive(engine: Engine, graph: Path | None, quiet: bool) -> RunStatus:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, engine.cancel)
-    say(f"run {engine.run_id}: {len(engine.jobs)} jobs, folder {engine.directory}")
+    if not quiet:
+        say(f"run {engine.run_id}: {plural(len(engine.jobs), 'job')}, folder {engine.directory}")
     if quiet or not sys.stderr.isatty():
         return await drive(engine, graph)
     view = LiveView({job.name: job.state for job in engine.store.jobs(engine.run_id)})
@@ -122,12 +143,19 @@ async def _drive(engine: Engine, graph: Path | None, quiet: bool) -> RunStatus:
         return await drive(engine, graph)
 
 
-def _finish(store: Store, result: RunStatus, output: Any) -> None:
-    _print_jobs(store, result.id, output)
+def _finish(store: Store, result: RunStatus, output: Any, quiet: bool) -> None:
+    """The run's jobs (a summary for a large run; nothing with -q unless --output asks), then its end."""
+    fmt = output_format(output)
+    if output is not None or not quiet:
+        if fmt == "table" and sum(result.counts.values()) > SUMMARY_AT:
+            _print_summary(store, result)
+        else:
+            _print_jobs(store, result.id, fmt)
     if result.state != "done":
         counts = ", ".join(f"{state} {n}" for state, n in sorted(result.counts.items()))
         raise RuntimeFailure(f"run {result.id} {result.state} ({counts}); see cm-cc logs {result.id} JOB")
-    say(f"run {result.id} done")
+    if not quiet:
+        say(f"run {result.id} done")
 
 
 @app.command("run")
@@ -152,10 +180,14 @@ def run_command(
     graph: Annotated[
         Path | None, typer.Option(help="keep an SVG/PNG/DOT graph of the run up to date")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no live view")] = False,
+    quiet: QuietOption = False,
     output: OutputOption = None,
 ) -> None:
-    """Run a workflow file or a sweep (with a final --then step), or --resume a run."""
+    """Run a workflow file or a sweep (with a final --then step), or --resume a run.
+
+    A run of more than 40 jobs ends with counts per state and the jobs not done;
+    cm-cc status RUN shows every job. With -q only errors are printed.
+    """
     if kind not in ("local", "ssh", "slurm"):
         raise InputError(f"--kind {kind!r}: expected local, ssh or slurm")
     store = Store()
@@ -173,7 +205,7 @@ def run_command(
         run, store=store, parallel=parallel or settings.parallel, fail_fast=fail_fast, poll=settings.poll
     )
     result = asyncio.run(_drive(engine, graph, quiet))
-    _finish(store, result, output)
+    _finish(store, result, output, quiet)
 
 
 @app.command("check")
