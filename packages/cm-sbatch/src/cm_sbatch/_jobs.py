@@ -1,7 +1,9 @@
 """A generated sweep folder and its jobs: submit (one job each or job arrays), status, resubmit, cancel.
 
 Job records are JSON lines appended to ``OUT/jobs.jsonl`` under a lock; the last record of an
-experiment wins. States come from cm-common's batched Slurm adapter: never one call per job.
+experiment wins. States come from cm-common's batched Slurm adapter (never one call per job),
+except for a record that carries its own ``state``: the outcome written by another tool that ran
+the experiment (cm-cc), taken as written.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cm_common import FINISHED, InputError, RuntimeFailure, file_lock, job_states, last_progress
+from cm_common import FINISHED, InputError, RuntimeFailure, SlurmJob, file_lock, job_states, last_progress
 from cm_common import max_array_size as slurm_max_array_size
 from cm_common import sbatch as slurm_sbatch
 from cm_common import scancel as slurm_scancel
 
-from ._generate import JOBS, MANIFEST, STATE_DIR
+from ._folder import JOBS, MANIFEST, STATE_DIR
 
 UNSUBMITTED = "UNSUBMITTED"
 FAILED_STATES = FINISHED - {"COMPLETED"}
@@ -249,11 +251,25 @@ class SweepOutput:
             text = handle.read().decode("utf-8", "replace")
         return last_progress(text.splitlines())
 
+    @staticmethod
+    def states(records: dict[str, dict[str, Any]]) -> dict[str, SlurmJob]:
+        """The state of each experiment's latest record, by experiment id.
+
+        A record with a ``state`` (an outcome cm-cc wrote) is taken as written; the others are
+        asked of Slurm in one batch.
+        """
+        asked = [record["job"] for record in records.values() if "state" not in record]
+        slurm = job_states(asked) if asked else {}
+        return {
+            key: slurm[record["job"]] if "state" not in record else _outcome(record)
+            for key, record in records.items()
+        }
+
     def status(self) -> list[dict[str, Any]]:
         """One record per experiment: id, parameters, job, state, elapsed, progress, energy_j."""
         experiments = self.experiments()
         records = self.records()
-        states = job_states([record["job"] for record in records.values()]) if records else {}
+        states = self.states(records)
         rows = []
         for entry in experiments:
             record = records.get(entry["id"])
@@ -261,7 +277,7 @@ class SweepOutput:
             if record is None:
                 row.update(job="", state=UNSUBMITTED, elapsed="", progress="", energy_j=None)
             else:
-                slurm = states[record["job"]]
+                slurm = states[entry["id"]]
                 pairs = self._progress(self._output_file(entry, record["job"]))
                 row.update(
                     job=record["job"],
@@ -289,18 +305,15 @@ class SweepOutput:
                 max_parallel=max_parallel,
                 dry_run=dry_run,
             )
-        records = self.records()
-        states = job_states([record["job"] for record in records.values()]) if records else {}
-        ids = [key for key, record in records.items() if states[record["job"]].state in FAILED_STATES]
+        ids = [key for key, state in self.states(self.records()).items() if state.state in FAILED_STATES]
         if not ids:
             return []
         return self.submit(ids=ids, array=array, max_parallel=max_parallel, dry_run=dry_run)
 
     def cancel(self) -> list[str]:
         """Cancel every recorded job that has not finished; return their ids."""
-        records = self.records()
-        states = job_states([record["job"] for record in records.values()]) if records else {}
-        active = [job for job, state in states.items() if not state.finished and state.state != "UNKNOWN"]
+        states = self.states(self.records()).values()
+        active = [state.id for state in states if not state.finished and state.state != "UNKNOWN"]
         slurm_scancel(active)
         return active
 
@@ -313,6 +326,14 @@ class SweepOutput:
             if not pending or time.monotonic() > deadline:
                 return rows
             time.sleep(interval)
+
+
+def _outcome(record: dict[str, Any]) -> SlurmJob:
+    """An outcome record (``state``, ``elapsed``, ``exit_code``) as the state Slurm would report."""
+    code = record.get("exit_code")
+    return SlurmJob(
+        record["job"], record["state"], record.get("elapsed", ""), "" if code is None else str(code)
+    )
 
 
 def trace_energy(folder: Path) -> float | None:
