@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import stat
 import tarfile
@@ -19,7 +20,7 @@ import uvicorn
 import yaml
 
 from cm_cc.service import create_app
-from cm_cc.service._auth import load_or_create_token
+from cm_cc.service._auth import service_token
 
 
 @dataclass
@@ -31,10 +32,33 @@ class Server:
     home: Path
 
     def client(self, token: str | None = "same") -> httpx.Client:  # noqa: S107 - "same": the server's
-        """An httpx client, with the server's token unless ``token`` says otherwise (None: no header)."""
+        """An httpx client as ``cm_cc.client`` is one: the server's token unless ``token`` says otherwise
+        (None: no header), the X-CM-Request header, and a body's type told by its bytes when not given."""
         value = self.token if token == "same" else token
         headers = {"Authorization": f"Bearer {value}"} if value else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        headers["X-CM-Request"] = "test"
+        hooks = {"request": [typed_body]}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, event_hooks=hooks)
+
+
+def body_type(data: bytes) -> str:
+    """The content type the API wants for an upload of ``data`` (as the client and the GUI send it)."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "application/zip"
+    return "application/gzip" if data.startswith(b"\x1f\x8b") else "application/yaml"
+
+
+def typed_body(request: httpx.Request) -> None:
+    """Give a request body without a content type the one of its bytes."""
+    if "content-type" not in request.headers and request.content:
+        request.headers["Content-Type"] = body_type(request.content)
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a GUI page carries (its ``cm-csrf`` meta tag)."""
+    found = re.search(r'<meta name="cm-csrf" content="([^"]+)">', page)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
 
 
 def free_port() -> int:
@@ -47,7 +71,7 @@ def free_port() -> int:
 
 def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server, threading.Thread]:
     """Start uvicorn with the app in a thread; return when it accepts connections."""
-    token = load_or_create_token() if auth else None
+    token = service_token() if auth else None
     port = free_port()
     config = uvicorn.Config(
         create_app(token, watch_interval=0.1),

@@ -15,7 +15,15 @@ import httpx
 import pytest
 import yaml
 from helpers import gone, wait_until
-from service_fixtures import Server, api_fixture, server_fixture, start_server, wait_state, workflow_yaml  # noqa: F401
+from service_fixtures import (  # noqa: F401
+    Server,
+    api_fixture,
+    csrf_of,
+    server_fixture,
+    start_server,
+    wait_state,
+    workflow_yaml,
+)
 
 from cm_cc import Store
 
@@ -71,6 +79,7 @@ def test_health_is_open_and_the_token_file_is_private(server: Server) -> None:
 @pytest.mark.parametrize("token", [None, "wrong-token", "ünïcode"])
 def test_every_route_but_health_needs_the_token(server: Server, token: str | None) -> None:
     headers = {"Authorization": f"Bearer {token}".encode()} if token else {}
+    headers["X-CM-Request"] = b"x"  # past the request guard: the token gate answers
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         for method, path in ROUTES:
             answer = client.request(method, path)
@@ -229,23 +238,35 @@ def test_security_headers_and_no_cors(api: httpx.Client) -> None:
     preflight = api.options(
         "api/runs", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     )
-    assert preflight.status_code == 405 and "access-control-allow-origin" not in preflight.headers
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
 
 
-def test_gui_login_cookie_needs_the_csrf_header_for_changes(server: Server) -> None:
+def test_gui_login_cookie_needs_the_csrf_token_for_changes(server: Server) -> None:
     with server.client(None) as browser:
-        assert browser.get("login").status_code == 200
-        assert browser.post("login", data={"token": "wrong"}).status_code == 401
-        login = browser.post("login", data={"token": server.token})
+        form = browser.get("login")
+        assert form.status_code == 200
+        csrf = csrf_of(form.text)
+        assert browser.post("login", data={"token": server.token}).status_code == 403  # no CSRF token
+        assert browser.post("login", data={"token": "wrong", "csrf": csrf}).status_code == 401
+        login = browser.post("login", data={"token": server.token, "csrf": csrf})
         assert login.status_code == 303 and login.headers["location"] == "./"
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path" not in cookie
-        assert browser.get("").status_code == 200
+        assert browser.get("").status_code == 200 and csrf_of(browser.get("").text) == csrf
         assert browser.get("api/runs").status_code == 200
-        assert browser.post("api/workflows", content=workflow_yaml()).status_code == 401
-        sent = browser.post("api/workflows", content=workflow_yaml(), headers={"X-Requested-With": "cm-cc"})
+        yaml_type = {"Content-Type": "application/yaml"}
+        for header in ("cm-cc", "wrong"):
+            refused = browser.post(
+                "api/workflows", content=workflow_yaml(), headers={**yaml_type, "X-CM-Request": header}
+            )
+            assert refused.status_code == 401
+        assert browser.get("api/workflows").json() == []
+        sent = browser.post(
+            "api/workflows", content=workflow_yaml(), headers={**yaml_type, "X-CM-Request": csrf}
+        )
         assert sent.status_code == 201
-        assert browser.post("logout").status_code == 303
+        assert browser.post("logout").status_code == 403
+        assert browser.post("logout", data={"csrf": csrf}).status_code == 303
         browser.cookies.clear()
         assert browser.get("api/runs").status_code == 401
 

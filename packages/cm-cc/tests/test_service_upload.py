@@ -94,4 +94,4 @@ def test_archive_without_workflow_file_is_refused(api: httpx.Client, server: Ser
 
 def test_upload_larger_than_the_limit_is_refused(api: httpx.Client) -> None:
     answer = api.post("api/workflows", content=b"#" * (50 * 1024 * 1024 + 1))
-    assert answer.status_code == 413 and "larger than" in answer.json()["detail"]
+    assert answer.status_code == 413 and "over the limit of" in answer.json()["detail"]

@@ -10,9 +10,34 @@ from pathlib import Path
 from cm_common import scancel
 
 from ._executors import JobContext
-from ._models import JobStatus, State, WorkflowSpec
+from ._models import JobStatus, RunStatus, State, WorkflowSpec
 from ._proc import alive, alive_since, signal_group
 from ._store import Store
+
+
+def engine_gone(run: RunStatus) -> bool:
+    """True for a run recorded as running whose engine process is gone (``cm-cc runs``: interrupted)."""
+    return run.state == "running" and not alive(run.pid, run.pid_start)
+
+
+def mark_interrupted(store: Store) -> list[str]:
+    """Mark every run whose engine is gone as ``interrupted`` (resumable), after killing its leftover
+    local jobs and cancelling its Slurm and remote ones, so that a resume starts them clean."""
+    marked = []
+    for run in store.runs():
+        if not engine_gone(run):
+            continue
+        open_jobs = [job for job in store.jobs(run.id) if not job.state.final]
+        for job in open_jobs:
+            if job.kind == "local" and alive_since(job.pid, job.started):
+                signal_group(job.pid or 0, signal.SIGKILL)
+        scancel([job.slurm_id for job in open_jobs if job.slurm_id and not job.host])
+        _stop_remote(store, run.id, [job for job in open_jobs if job.host and job.started])
+        started = [job.name for job in open_jobs if job.state != State.READY]
+        store.update_jobs(run.id, started, state=State.CANCELLED, message="interrupted: its engine was gone")
+        store.update_run(run.id, state="interrupted", ended=time.time())
+        marked.append(run.id)
+    return marked
 
 
 def cancel_run(run: str, store: Store | None = None) -> str:

@@ -9,6 +9,7 @@ import networkx as nx
 from cm_common import InputError
 
 from ._models import Job, WorkflowSpec
+from ._paths import final_path
 from ._sweep import fan_out
 
 
@@ -17,9 +18,9 @@ def _resolve(job: Job, base: Path) -> Job:
     for key in ("script", "python", "notebook"):
         value = getattr(job, key)
         if value is not None:
-            update[key] = str((base / Path(value).expanduser()).resolve())
+            update[key] = str(final_path(value, base))
     if job.workdir is not None and job.kind != "ssh" and not (job.kind == "slurm" and job.host):
-        update["workdir"] = str((base / Path(job.workdir).expanduser()).resolve())
+        update["workdir"] = str(final_path(job.workdir, base))
     return job.model_copy(update=update) if update else job
 
 
@@ -32,7 +33,7 @@ def expand(spec: WorkflowSpec, source: str = "workflow") -> list[Job]:
         if job.sweep is None:
             jobs.append(_resolve(job, base))
             continue
-        fanned = fan_out(job, (base / Path(job.sweep).expanduser()).resolve())
+        fanned = fan_out(job, final_path(job.sweep, base))
         parts[job.name] = [item.name for item in fanned]
         jobs.extend(fanned)
     if parts:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Kind = Literal["local", "ssh", "slurm"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 class State(StrEnum):
@@ -83,6 +84,14 @@ class Job(BaseModel):
     label: str | None = None
     resources: dict[str, str | int] = {}
     experiment: ExperimentRef | None = None
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [key for key in value if not re.fullmatch(ENV_NAME, key)]
+        if bad:
+            raise ValueError(f"env key {bad[0]!r} is not a variable name ({ENV_NAME})")
+        return value
 
     @field_validator("resources")
     @classmethod
@@ -181,10 +190,11 @@ class RunStatus:
 
 class CcSettings(BaseModel):
     """The ``cc:`` section of ``$CM_HOME/settings.yaml``: default parallelism, Slurm poll interval,
-    and SSH hosts every workflow may name (a workflow's own ``hosts`` win)."""
+    SSH hosts every workflow may name (a workflow's own ``hosts`` win) and the service's body limit."""
 
     model_config = ConfigDict(extra="forbid")
 
     parallel: int | None = Field(default=None, ge=1)
     poll: float = Field(default=1.0, gt=0)
     hosts: dict[str, Host] = {}
+    max_body: int = Field(default=50 * 1024 * 1024, ge=1024, description="the service's largest request body")

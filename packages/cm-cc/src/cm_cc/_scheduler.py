@@ -46,7 +46,9 @@ def create_run(spec: WorkflowSpec, jobs: list[Job], store: Store) -> str:
     """Record a new run of ``jobs`` (already expanded and checked) and make its folder beside ``store``."""
     run = new_run_id()
     directory = store.runs_folder / run
-    directory.mkdir(parents=True)
+    store.runs_folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store.runs_folder.chmod(0o700)  # run folders hold the workflow's commands and env values
+    directory.mkdir(mode=0o700)
     frozen = spec.model_copy(update={"jobs": jobs}).model_dump_json()
     try:
         store.create_run(run, spec.name, directory, frozen, jobs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -36,6 +37,12 @@ _JOB_COLUMNS = "run, seq, name, state, kind, host, needs"
 _RUN_FIELDS = {"state", "started", "ended", "pid", "pid_start", "parallel"}
 
 
+def _private(path: Path) -> None:
+    """Make the database file 0600 (runs hold commands and env values), created so or changed."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def default_path() -> Path:
     """Where the state database lives: ``$CM_HOME/cc/state.db``."""
     return cm_home() / "cc" / "state.db"
@@ -51,10 +58,14 @@ class Store:
         self.path = Path(path) if path is not None else default_path()
         self.runs_folder = self.path.parent / "runs"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private(self.path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        for suffix in ("-wal", "-shm"):  # SQLite makes them with the database's mode; older ones too
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{self.path}{suffix}", 0o600)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         with self.transaction() as db:

@@ -26,11 +26,10 @@ from cm_common import (
 )
 from cm_common import run as run_app
 
-from ._control import cancel_run
+from ._control import cancel_run, engine_gone
 from ._graph import build, render
 from ._live import LiveView
 from ._models import CcSettings, JobStatus, Kind, RunStatus
-from ._proc import alive
 from ._scheduler import Engine
 from ._store import Store
 from ._workflow import Workflow, drive
@@ -70,7 +69,7 @@ def _job_record(job: JobStatus) -> dict[str, Any]:
 
 def _shown_state(run: RunStatus) -> str:
     """The run's state, ``interrupted`` for a running one whose engine is gone (see --resume)."""
-    if run.state == "running" and not alive(run.pid, run.pid_start):
+    if engine_gone(run):
         return "interrupted"
     return run.state
 

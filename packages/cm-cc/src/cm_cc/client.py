@@ -24,7 +24,7 @@ from cm_common import CmError
 from .service._auth import token_path
 
 Record = dict[str, Any]
-FINAL = ("done", "failed", "cancelled")
+FINAL = ("done", "failed", "cancelled", "interrupted")
 
 
 class ServiceError(CmError):
@@ -45,6 +45,12 @@ def default_token() -> str | None:
         return None
 
 
+def _upload_type(data: bytes) -> str:
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "application/zip"
+    return "application/gzip" if data.startswith(b"\x1f\x8b") else "application/yaml"
+
+
 class Client:
     """Drives a cm-cc service over HTTP: upload workflows, start, watch, cancel and delete runs."""
 
@@ -52,6 +58,7 @@ class Client:
         self.url = url if url.endswith("/") else url + "/"
         token = token or default_token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers["X-CM-Request"] = "cm-cc"  # body-less writes need it (a browser page cannot set it)
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def __enter__(self) -> Client:
@@ -85,7 +92,7 @@ class Client:
         params: dict[str, str] = {"replace": "true"} if replace else {}
         if name:
             params["name"] = name
-        headers = {"Content-Type": "application/octet-stream"}
+        headers = {"Content-Type": _upload_type(data)}
         return dict(self._call("POST", "workflows", content=data, params=params, headers=headers).json())
 
     def workflows(self) -> list[Record]:

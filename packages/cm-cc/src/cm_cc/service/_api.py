@@ -17,11 +17,24 @@ from cm_common import InputError
 
 from .._version import __version__
 from ._runs import FINAL, Conflict, Published
-from ._schemas import ErrorBody, Health, LogChunk, Message, RunDetail, RunInfo, StartRequest, WorkflowInfo
+from ._schemas import (
+    ErrorBody,
+    Health,
+    LogChunk,
+    Message,
+    RunDetail,
+    RunInfo,
+    StartRequest,
+    WorkflowInfo,
+    WorkflowSummary,
+)
 from ._service import Service
-from ._workflows import NotFound, StoredWorkflow
+from ._workflows import NotFound, StoredWorkflow, is_archive
 
-MAX_UPLOAD = 50 * 1024 * 1024
+YAML_TYPE = "application/yaml"
+ARCHIVE_TYPES = frozenset({"application/zip", "application/gzip", "application/x-gzip"})
+WRITE_TYPES = frozenset({"application/json", YAML_TYPE, *ARCHIVE_TYPES})
+
 KEEPALIVE = 15.0
 BATCH = 0.1  # seconds an SSE stream gathers events after the first one: one write per client per batch
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -31,8 +44,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     for code, text in {
         400: "bad request",
         401: "missing or wrong token",
+        403: "a cross-origin request, or a write without the X-CM-Request header",
         404: "not found",
         409: "conflicts with the current state",
+        413: "over a size limit",
+        415: "a content type the endpoint does not take",
         422: "invalid input",
     }.items()
 }
@@ -41,8 +57,9 @@ _UPLOAD_BODY = {
         "required": True,
         "description": "a workflow YAML, or a .zip / .tar.gz holding workflow.yaml and its scripts",
         "content": {
-            "application/yaml": {"schema": {"type": "string"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            YAML_TYPE: {"schema": {"type": "string"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "application/gzip": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -66,28 +83,33 @@ Svc = Annotated[Service, Depends(service)]
 RunId = Annotated[str, "the run id"]
 
 
+def _summary(stored: StoredWorkflow) -> dict[str, Any]:
+    return {
+        "name": stored.name,
+        "file": stored.file,
+        "uploaded": stored.uploaded,
+        "size": stored.size,
+        "job_count": len(stored.jobs),
+    }
+
+
 def _workflow_info(stored: StoredWorkflow) -> WorkflowInfo:
-    jobs = [
-        {"name": job.name, "kind": job.kind, "host": job.host or "", "needs": job.needs}
-        for job in stored.jobs
-    ]
-    return WorkflowInfo.model_validate(
-        {"name": stored.name, "file": stored.path.name, "uploaded": stored.uploaded, "jobs": jobs}
-    )
+    return WorkflowInfo.model_validate({**_summary(stored), "jobs": stored.jobs})
 
 
 def _sse(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def _read_body(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD:
-            raise HTTPException(413, f"upload larger than {MAX_UPLOAD} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _upload_type(request: Request, data: bytes) -> None:
+    """The upload's type must say what its bytes are: YAML text, or a zip / gzip archive."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == YAML_TYPE and not is_archive(data):
+        return
+    if media in ARCHIVE_TYPES and is_archive(data):
+        return
+    wanted = f"{YAML_TYPE}, {', '.join(sorted(ARCHIVE_TYPES))}"
+    raise HTTPException(415, f"content type {media or 'none'!r} does not fit the upload (use {wanted})")
 
 
 def _read_log(path: Path, tail: int | None, offset: int | None, length: int) -> tuple[int, int, int, bytes]:
@@ -125,13 +147,15 @@ def openapi(request: Request) -> dict[str, Any]:
     return spec
 
 
-@router.get("/workflows", response_model=list[WorkflowInfo], tags=["workflows"], summary="Uploaded workflows")
-def list_workflows(svc: Svc) -> list[WorkflowInfo]:
-    """Every uploaded workflow (those that no longer load are left out)."""
+@router.get(
+    "/workflows", response_model=list[WorkflowSummary], tags=["workflows"], summary="Uploaded workflows"
+)
+def list_workflows(svc: Svc) -> list[WorkflowSummary]:
+    """Every uploaded workflow: name, file, job count, size and upload time (no jobs)."""
     found = []
     for name in svc.library.names():
         with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
-            found.append(_workflow_info(svc.library.get(name)))
+            found.append(WorkflowSummary.model_validate(_summary(svc.library.get(name))))
     return found
 
 
@@ -149,10 +173,11 @@ async def upload_workflow(
     name: Annotated[str | None, Query(pattern=NAME, max_length=100, description="default: its name")] = None,
     replace: Annotated[bool, Query(description="replace a workflow of that name")] = False,
 ) -> WorkflowInfo:
-    """Check and store an upload; a rejected one (400, 409, 422) writes nothing."""
-    data = await _read_body(request)
+    """Check and store an upload; a rejected one (400, 409, 413, 415, 422) writes nothing."""
+    data = await request.body()  # the request guard stops it at the service's body limit
     if not data:
         raise HTTPException(400, "empty upload")
+    _upload_type(request, data)
     stored = await asyncio.to_thread(svc.library.add, data, name, replace)
     return _workflow_info(stored)
 
@@ -176,8 +201,7 @@ def delete_workflow(name: str, svc: Svc) -> Response:
 async def start_run(name: str, svc: Svc, options: Annotated[StartRequest | None, Body()] = None) -> RunInfo:
     """Record a new run of the workflow and start its engine."""
     options = options or StartRequest()
-    workflow = await asyncio.to_thread(svc.library.workflow, name)
-    run = await asyncio.to_thread(workflow.create_run, svc.store)
+    run = await asyncio.to_thread(svc.create_run, name)
     await svc.runs.start(run, options.parallel, options.fail_fast)
     return await asyncio.to_thread(svc.run, run)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,14 +18,16 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cm_common import InputError, RuntimeFailure
+from cm_common import InputError, RequestGuard, RuntimeFailure, allowed_hosts
 
+from .._models import CcSettings
 from .._store import Store
 from .._version import __version__
-from ._api import health_router, router
-from ._gui import gui_router
+from ._api import WRITE_TYPES, health_router, router
+from ._gui import FORM_PATHS, gui_router
+from ._limits import TooLarge
 from ._runs import Conflict, RunManager
-from ._service import Service
+from ._service import CSRF_HEADER, Service
 from ._workflows import BadUpload, Exists, NotFound, WorkflowLibrary
 
 HERE = Path(__file__).parent
@@ -37,7 +40,8 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-_STATUS = {NotFound: 404, Exists: 409, Conflict: 409, BadUpload: 400}
+_STATUS = {NotFound: 404, Exists: 409, Conflict: 409, BadUpload: 400, TooLarge: 413}
+MAX_BODY: int = CcSettings.model_fields["max_body"].default
 
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -50,16 +54,21 @@ def create_app(
     store: Store | None = None,
     library: WorkflowLibrary | None = None,
     watch_interval: float = 0.5,
+    hosts: Iterable[str] | None = None,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The service's app; ``token`` None turns authentication off (``cm-cc serve``: on loopback only).
 
     ``store`` and ``library`` default to the ones of CM_HOME, the same state the CLI uses.
+    ``hosts`` are the names the ``Host`` header may carry (default: those of a loopback server);
+    bodies over ``max_body`` bytes are refused (413) before they are read.
     """
     shared = store or Store()
     runs = RunManager(shared, watch_interval)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(runs.recover)  # runs of an engine killed with an earlier server
         gc.freeze()  # the long-lived objects of the app are left out of full collections (shorter pauses)
         yield
         await runs.close()
@@ -86,6 +95,14 @@ def create_app(
     app.add_exception_handler(RuntimeFailure, _failure)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _crash)
     app.add_middleware(TokenGate)
+    app.add_middleware(
+        RequestGuard,
+        hosts=allowed_hosts("127.0.0.1") if hosts is None else hosts,
+        max_body=max_body,
+        write_types=WRITE_TYPES,
+        form_paths=FORM_PATHS,
+        header=CSRF_HEADER,
+    )
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -108,7 +125,7 @@ async def _invalid(request: Request, error: RequestValidationError) -> Response:
 
 
 async def _bad_input(request: Request, error: InputError) -> Response:
-    return _error(_STATUS.get(type(error), 422), str(error))
+    return _error(_STATUS.get(type(error), 422), " ".join(str(error).split()))  # one line
 
 
 async def _failure(request: Request, error: RuntimeFailure) -> Response:
@@ -116,7 +133,7 @@ async def _failure(request: Request, error: RuntimeFailure) -> Response:
 
 
 async def _crash(request: Request, error: Exception) -> Response:
-    return _error(500, f"internal error: {error.__class__.__name__}")
+    return _error(500, f"internal error: {error.__class__.__name__}")  # no message: it may hold paths
 
 
 class SecurityHeaders:

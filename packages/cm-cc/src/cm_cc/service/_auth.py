@@ -1,11 +1,10 @@
-"""The service's bearer token: made on first start, stored in CM_HOME with mode 0600."""
+"""Where the service's bearer token lives: ``$CM_HOME/cc/token`` (made on first start, mode 0600)."""
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
-from cm_common import atomic_write_text, cm_home
+from cm_common import cm_home, load_or_create_token
 
 
 def token_path() -> Path:
@@ -13,21 +12,6 @@ def token_path() -> Path:
     return cm_home() / "cc" / "token"
 
 
-def load_or_create_token(path: Path | None = None) -> str:
-    """Read the token, or make and store a new one (mode 0600) when there is none."""
-    file = path or token_path()
-    if file.exists():
-        token = file.read_text(encoding="utf-8").strip()
-        if token:
-            return token
-    token = secrets.token_urlsafe(32)
-    atomic_write_text(file, token + "\n", mode=0o600)
-    return token
-
-
-def token_matches(expected: str, header: str | None) -> bool:
-    """True when an ``Authorization: Bearer <token>`` header carries ``expected``."""
-    if not header:
-        return False
-    scheme, _, value = header.partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(value.strip().encode(), expected.encode())
+def service_token() -> str:
+    """The token of this CM_HOME, made and stored (0600) on first use."""
+    return load_or_create_token(token_path())

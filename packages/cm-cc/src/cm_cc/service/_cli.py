@@ -38,8 +38,16 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="no token (only on a loopback address)")] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="a further name clients reach the server by (the Host header); repeatable"),
+    ] = None,
 ) -> None:
-    """Serve the REST API and web GUI (token in $CM_HOME/cc/token, made on first start)."""
+    """Serve the REST API and web GUI (token in $CM_HOME/cc/token, made on first start).
+
+    Requests whose Host is not the address listened on (or an --allowed-host) are refused, so a
+    rebound DNS name cannot reach the server; request bodies stop at the setting cc.max_body.
+    """
     if no_auth and not _loopback(host):
         raise InputError(f"--no-auth is allowed only on a loopback address, not {host!r}")
     try:
@@ -48,15 +56,19 @@ def serve(
         from ._app import create_app
     except ImportError:
         raise InputError(_EXTRA) from None
-    from ._auth import load_or_create_token, token_path
+    from cm_common import allowed_hosts, load_settings
 
-    token = None if no_auth else load_or_create_token()
+    from .._models import CcSettings
+    from ._auth import service_token, token_path
+
+    settings = load_settings().section("cc", CcSettings)
+    token = None if no_auth else service_token()
     shown = f"[{host}]" if ":" in host else host
     where = "no token (--no-auth)" if no_auth else f"token in {token_path()}"
     say(f"cm-cc service on http://{shown}:{port}/ ({where})")
     # open SSE streams (a browser tab) would hold a shutdown forever: they get 3 s, then are closed
     uvicorn.run(
-        create_app(token),
+        create_app(token, hosts=allowed_hosts(host, extra=allowed_host or ()), max_body=settings.max_body),
         host=host,
         port=port,
         log_level="info",
@@ -126,10 +138,10 @@ def upload(
 def workflows(ctx: typer.Context, output: OutputOption = None) -> None:
     """The uploaded workflows."""
     rows = [
-        {"name": w["name"], "jobs": len(w["jobs"]), "uploaded": _stamp(w["uploaded"])}
+        {"name": w["name"], "jobs": w["job_count"], "size": w["size"], "uploaded": _stamp(w["uploaded"])}
         for w in ctx.obj.workflows()
     ]
-    print_records(rows, output_format(output), columns=["name", "jobs", "uploaded"])
+    print_records(rows, output_format(output), columns=["name", "jobs", "size", "uploaded"])
 
 
 @remote_app.command("run")

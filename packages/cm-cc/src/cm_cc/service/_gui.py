@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cm_common import InputError
@@ -27,10 +27,22 @@ _templates.filters["clock"] = lambda t: "" if t is None else datetime.fromtimest
 _templates.filters["stamp"] = lambda t: datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
 gui_router = APIRouter(include_in_schema=False)
+FORM_PATHS = frozenset({"/login", "/logout"})  # the only form posts; each checks the page's CSRF token
+MAX_FORM = 4096
 
 
 def _page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
     return HTMLResponse(_templates.get_template(name).render(**values), status_code=status)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small urlencoded form, read no further than MAX_FORM bytes."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise HTTPException(413, f"form larger than {MAX_FORM} bytes")
+    return {key: values[0] for key, values in parse_qs(body.decode("latin-1")).items()}
 
 
 def _service(request: Request) -> Service:
@@ -38,8 +50,8 @@ def _service(request: Request) -> Service:
     return found
 
 
-def _login(root: str, status: int = 401, error: str = "") -> HTMLResponse:
-    return _page("login.html", status, root=root, error=error, title="Log in")
+def _login(svc: Service, root: str, status: int = 401, error: str = "") -> HTMLResponse:
+    return _page("login.html", status, root=root, error=error, title="Log in", csrf=svc.csrf)
 
 
 @gui_router.get("/", response_class=HTMLResponse)
@@ -47,14 +59,21 @@ async def index(request: Request) -> Response:
     """Workflows (with run buttons), runs and the upload form."""
     svc = _service(request)
     if not svc.authorized(request):
-        return _login("./")
-    workflows = []
-    for name in await asyncio.to_thread(svc.library.names):
-        with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
-            stored = await asyncio.to_thread(svc.library.get, name)
-            workflows.append({"name": name, "jobs": len(stored.jobs), "uploaded": stored.uploaded})
+        return _login(svc, "./")
+    workflows = await asyncio.to_thread(_workflows, svc)
     runs = await asyncio.to_thread(svc.runs_list)
-    return _page("index.html", root="./", page="index", workflows=workflows, runs=runs, title="cm-cc")
+    return _page(
+        "index.html", root="./", page="index", workflows=workflows, runs=runs, title="cm-cc", csrf=svc.csrf
+    )
+
+
+def _workflows(svc: Service) -> list[dict[str, Any]]:
+    found = []
+    for name in svc.library.names():
+        with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
+            stored = svc.library.get(name)
+            found.append({"name": name, "jobs": len(stored.jobs), "uploaded": stored.uploaded})
+    return found
 
 
 @gui_router.get("/runs/{run}", response_class=HTMLResponse)
@@ -62,28 +81,30 @@ async def run_page(request: Request, run: str) -> Response:
     """One run: live graph, job table, counts, log viewer, cancel and resume."""
     svc = _service(request)
     if not svc.authorized(request):
-        return _login("../")
+        return _login(svc, "../")
     try:
         detail = await asyncio.to_thread(svc.detail, run)
     except InputError:
-        return _page("missing.html", 404, root="../", what=f"run {run}", title="Not found")
-    return _page("run.html", root="../", page="run", run=detail, title=f"run {run}")
+        return _page("missing.html", 404, root="../", what=f"run {run}", title="Not found", csrf=svc.csrf)
+    return _page("run.html", root="../", page="run", run=detail, title=f"run {run}", csrf=svc.csrf)
 
 
 @gui_router.get("/login", response_class=HTMLResponse)
-def login_form() -> Response:
+def login_form(request: Request) -> Response:
     """Ask for the token."""
-    return _login("./", 200)
+    return _login(_service(request), "./", 200)
 
 
 @gui_router.post("/login")
 async def login(request: Request) -> Response:
     """Check the token; keep it in an HttpOnly, SameSite=Strict cookie for the GUI."""
     svc = _service(request)
-    body = (await request.body())[:4096].decode("latin-1")
-    given = parse_qs(body).get("token", [""])[0].strip()
+    form = await _form(request)
+    if not svc.csrf_matches(form.get("csrf")):
+        return _login(svc, "./", 403, "the page is out of date: log in again")
+    given = form.get("token", "").strip()
     if svc.token is not None and not secrets.compare_digest(given.encode(), svc.token.encode()):
-        return _login("./", 401, "wrong token")
+        return _login(svc, "./", 401, "wrong token")
     response = RedirectResponse("./", status_code=303)
     if svc.token is not None:
         response.set_cookie(COOKIE, svc.token, httponly=True, samesite="strict", path=None)
@@ -91,8 +112,10 @@ async def login(request: Request) -> Response:
 
 
 @gui_router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request) -> Response:
     """Forget the login cookie."""
+    if not _service(request).csrf_matches((await _form(request)).get("csrf")):
+        raise HTTPException(403, "missing or wrong CSRF token")
     response = RedirectResponse("login", status_code=303)
     response.set_cookie(COOKIE, "", max_age=0, httponly=True, samesite="strict", path=None)
     return response

@@ -26,12 +26,11 @@ from typing import Any
 
 from cm_common import InputError
 
-from .._control import cancel_run
+from .._control import cancel_run, mark_interrupted
 from .._proc import alive
-from .._scheduler import runs_folder
 from .._store import Store
 
-FINAL = frozenset({"done", "failed", "cancelled"})
+FINAL = frozenset({"done", "failed", "cancelled", "interrupted"})
 ALL = "*"  # subscribers of every run's own state changes (not its jobs')
 EventData = dict[str, Any]
 Published = tuple[str, str | None]  # (the event as JSON, the run's final state when it is a run's end)
@@ -90,6 +89,11 @@ class RunManager:
         self._children: dict[str, asyncio.subprocess.Process] = {}
         self._cancelling: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def recover(self) -> list[str]:
+        """On start: runs whose engine is gone (killed with an earlier server) become ``interrupted``,
+        their leftover jobs killed, so that they show as stopped and can be resumed."""
+        return mark_interrupted(self.store)
 
     def owns(self, run: str) -> bool:
         """True while this server's child process runs ``run``."""
@@ -162,7 +166,7 @@ class RunManager:
             raise Conflict(f"run {run} is {record.state}; cancel it first")
         self.store.delete_run(run)
         folder = Path(record.directory).resolve()
-        if folder.is_relative_to(runs_folder().resolve()):
+        if folder.is_relative_to(self.store.runs_folder.resolve()):
             shutil.rmtree(folder, ignore_errors=True)
         self.bus.publish(run, {"run": run, "job": None, "state": "deleted", "time": time.time()})
 

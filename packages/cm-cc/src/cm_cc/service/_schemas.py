@@ -37,12 +37,19 @@ class JobInfo(BaseModel):
     needs: list[str]
 
 
-class WorkflowInfo(BaseModel):
-    """An uploaded workflow."""
+class WorkflowSummary(BaseModel):
+    """An uploaded workflow as listings show it (kept at upload: a listing parses nothing)."""
 
     name: str
     file: str
     uploaded: float
+    size: int = Field(description="bytes of the workflow and its files")
+    job_count: int
+
+
+class WorkflowInfo(WorkflowSummary):
+    """An uploaded workflow with its jobs."""
+
     jobs: list[JobInfo]
 
 

@@ -7,18 +7,20 @@ import threading
 
 from starlette.requests import Request
 
-from cm_common import InputError, RuntimeFailure
+from cm_common import InputError, RuntimeFailure, token_matches
 
 from .._graph import build
 from .._models import WorkflowSpec
+from .._scheduler import create_run
 from .._store import Store
-from ._auth import token_matches
+from ._limits import TooLarge
 from ._runs import RunManager
 from ._schemas import JobState, RunDetail, RunInfo
 from ._workflows import NotFound, WorkflowLibrary
 
 COOKIE = "cm_cc_token"
-CSRF_HEADER = "x-requested-with"
+CSRF_HEADER = "x-cm-request"  # the GUI sends its CSRF token in it; a cross-origin page cannot set it
+MAX_RUN_SPEC = 16 * 1024 * 1024  # bytes of the workflow a run stores (jobs expanded)
 
 
 class Service:
@@ -26,6 +28,7 @@ class Service:
 
     def __init__(self, token: str | None, store: Store, library: WorkflowLibrary, runs: RunManager) -> None:
         self.token = token
+        self.csrf = secrets.token_urlsafe(24)  # in every page; the GUI's writes and forms carry it
         self.store = store
         self.library = library
         self.runs = runs
@@ -33,13 +36,26 @@ class Service:
         self._lock = threading.Lock()
 
     def authorized(self, request: Request) -> bool:
-        """A bearer token, or the login cookie (which must come with X-Requested-With on POST and DELETE)."""
+        """A bearer token, or the login cookie (whose writes must carry the CSRF token in X-CM-Request)."""
         if self.token is None or token_matches(self.token, request.headers.get("authorization")):
             return True
         cookie = request.cookies.get(COOKIE, "")
         if not cookie or not secrets.compare_digest(cookie.encode(), self.token.encode()):
             return False
-        return request.method in ("GET", "HEAD") or request.headers.get(CSRF_HEADER) == "cm-cc"
+        return request.method in ("GET", "HEAD") or self.csrf_matches(request.headers.get(CSRF_HEADER))
+
+    def csrf_matches(self, given: str | None) -> bool:
+        """True when ``given`` is this server's CSRF token."""
+        return bool(given) and secrets.compare_digest(str(given).encode(), self.csrf.encode())
+
+    def create_run(self, workflow: str) -> str:
+        """Record a new run of an uploaded workflow (nothing starts yet); TooLarge past MAX_RUN_SPEC."""
+        loaded = self.library.workflow(workflow)
+        jobs = loaded.check()
+        size = len(loaded.spec.model_copy(update={"jobs": jobs}).model_dump_json())
+        if size > MAX_RUN_SPEC:
+            raise TooLarge(f"workflow {workflow!r}: a run would store {size} bytes, over {MAX_RUN_SPEC}")
+        return create_run(loaded.spec, jobs, self.store)
 
     def run(self, run: str) -> RunInfo:
         """One run; NotFound when there is none."""

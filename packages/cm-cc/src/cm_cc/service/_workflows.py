@@ -7,20 +7,27 @@ upload) and only then renamed into place: a rejected upload leaves nothing behin
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from cm_common import InputError, cm_home
+from cm_common import InputError, atomic_write_text, cm_home
 
 from .._models import NAME_PATTERN, Job
+from .._paths import lies_inside
 from .._workflow import Workflow
 from ._archive import ArchiveLimits, extract_archive
+from ._limits import DocumentLimits, check_document
 
 WORKFLOW_FILES = ("workflow.yaml", "workflow.yml")
-_FILE_FIELDS = ("script", "python", "notebook", "sweep")
+FACTS = ".cm-cc.json"  # what listings show, kept at upload so that no listing parses a workflow
+_FILE_FIELDS = ("script", "python", "notebook", "sweep", "workdir")
 
 
 class NotFound(InputError):
@@ -56,61 +63,83 @@ def find_workflow_file(folder: Path) -> Path:
 
 
 def _check_inside(job: Job, folder: Path, source: str) -> None:
-    for field in _FILE_FIELDS:
-        value = getattr(job, field)
-        if value and not (folder / value).resolve().is_relative_to(folder):
-            raise InputError(f"{source}: job {job.name!r}: {field} {value!r} must lie inside the upload")
-    if job.workdir and not (folder / job.workdir).resolve().is_relative_to(folder):
-        raise InputError(f"{source}: job {job.name!r}: workdir {job.workdir!r} must lie inside the upload")
+    for name in _FILE_FIELDS:
+        value = getattr(job, name)
+        if value and not lies_inside(value, folder):
+            raise InputError(f"{source}: job {job.name!r}: {name} {value!r} must lie inside the upload")
+
+
+def _size(folder: Path) -> int:
+    return sum(os.path.getsize(Path(root, name)) for root, _, names in os.walk(folder) for name in names)
 
 
 @dataclass
 class StoredWorkflow:
-    """An uploaded workflow: its name, file and jobs."""
+    """An uploaded workflow: its name, file, jobs (name, kind, host, needs), upload time and bytes."""
 
     name: str
-    path: Path
-    jobs: list[Job]
-    uploaded: float
+    file: str
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    uploaded: float = 0.0
+    size: int = 0
 
 
 class WorkflowLibrary:
     """The uploaded workflows of this CM_HOME."""
 
-    def __init__(self, root: Path | None = None, limits: ArchiveLimits | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        limits: ArchiveLimits | None = None,
+        document: DocumentLimits | None = None,
+    ) -> None:
         self.root = root or cm_home() / "cc" / "workflows"
         self.limits = limits or ArchiveLimits()
+        self.document = document or DocumentLimits()
 
     def _folder(self, name: str) -> Path:
         if not re.fullmatch(NAME_PATTERN, name) or len(name) > 100:
             raise NotFound(f"no workflow {name!r}")
         return self.root / name
 
-    def _load(self, folder: Path, name: str) -> StoredWorkflow:
+    def _load(self, folder: Path, name: str) -> tuple[Workflow, StoredWorkflow]:
         try:
             return self._check(folder, name)
         except InputError as error:  # name files as in the upload, not by their place on the server
             message = str(error).replace(f"{folder.resolve()}/", "").replace(f"{folder}/", "")
-            raise type(error)(message) from None
+            raise type(error)(" ".join(message.split())) from None
 
-    def _check(self, folder: Path, name: str) -> StoredWorkflow:
+    def _check(self, folder: Path, name: str) -> tuple[Workflow, StoredWorkflow]:
         file = find_workflow_file(folder)
+        source = f"{name}/{file.relative_to(folder)}"
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: not UTF-8 text") from None
+        check_document(text, source, self.document)
         workflow = Workflow.load(file)
         base = folder.resolve()
-        source = f"{name}/{file.relative_to(folder)}"
         for job in workflow.jobs:
             _check_inside(job, base, source)
         jobs = workflow.check()
         if not jobs:
             raise InputError(f"{source}: the workflow has no jobs")
-        return StoredWorkflow(name, file, jobs, folder.stat().st_mtime)
+        facts = [{"name": j.name, "kind": j.kind, "host": j.host or "", "needs": j.needs} for j in jobs]
+        relative = str(file.relative_to(folder))
+        return workflow, StoredWorkflow(name, relative, facts, time.time(), _size(folder))
 
     def get(self, name: str) -> StoredWorkflow:
-        """One workflow; NotFound when there is none of that name."""
+        """One workflow's facts (kept at upload); NotFound when there is none of that name."""
         folder = self._folder(name)
         if not folder.is_dir():
             raise NotFound(f"no workflow {name!r}")
-        return self._load(folder, name)
+        try:
+            return StoredWorkflow(**json.loads((folder / FACTS).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):  # stored before facts were kept: work them out once
+            stored = self._load(folder, name)[1]
+            stored.uploaded = folder.stat().st_mtime
+            atomic_write_text(folder / FACTS, json.dumps(asdict(stored)))
+            return stored
 
     def names(self) -> list[str]:
         """The names of the stored workflows, sorted."""
@@ -120,7 +149,8 @@ class WorkflowLibrary:
 
     def workflow(self, name: str) -> Workflow:
         """The stored workflow, loaded for a run."""
-        return Workflow.load(self.get(name).path)
+        stored = self.get(name)
+        return Workflow.load(self._folder(name) / stored.file)
 
     def add(self, data: bytes, name: str | None = None, replace: bool = False) -> StoredWorkflow:
         """Check and store an upload (YAML or archive) under ``name`` (default: the workflow's own name)."""
@@ -140,18 +170,19 @@ class WorkflowLibrary:
                     raise BadUpload("the upload is neither UTF-8 YAML nor a .zip / .tar.gz archive") from None
                 folder.mkdir()
                 (folder / "workflow.yaml").write_text(text, encoding="utf-8")
-            stored = self._load(folder, name or "upload")
-            target_name = name or Workflow.load(stored.path).spec.name
-            target = self._folder(target_name) if re.fullmatch(NAME_PATTERN, target_name) else None
-            if target is None:
+            workflow, stored = self._load(folder, name or "upload")
+            target_name = name or workflow.spec.name
+            if not re.fullmatch(NAME_PATTERN, target_name) or len(target_name) > 100:
                 raise InputError(f"workflow name {target_name!r} is not usable; pass ?name=")
+            target = self._folder(target_name)
             if target.exists() and not replace:
                 raise Exists(f"workflow {target_name!r} exists already (upload with replace=true)")
+            stored.name = target_name
+            (folder / FACTS).write_text(json.dumps(asdict(stored)), encoding="utf-8")
             if target.exists():
                 shutil.rmtree(target)
             folder.rename(target)
-            target.touch()
-            return self.get(target_name)
+            return stored
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

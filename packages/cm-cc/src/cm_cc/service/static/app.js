@@ -2,10 +2,12 @@
 "use strict";
 
 const root = document.body.dataset.root || "./";
-const FINAL = ["done", "failed", "cancelled"];
+// every write carries the page's CSRF token; a page of another origin can neither read it nor set the header
+const csrf = (document.querySelector('meta[name="cm-csrf"]') || {}).content || "";
+const FINAL = ["done", "failed", "cancelled", "interrupted"];
 
 async function api(path, options = {}) {
-  const headers = Object.assign({ "X-Requested-With": "cm-cc" }, options.headers || {});
+  const headers = Object.assign({ "X-CM-Request": csrf }, options.headers || {});
   const response = await fetch(root + "api/" + path, Object.assign({}, options, { headers, credentials: "same-origin" }));
   if (!response.ok) {
     let detail = response.statusText;
@@ -76,6 +78,11 @@ function followRuns() {
   source.addEventListener("update", () => { if (timer === null) timer = setTimeout(refreshRuns, 200); });
 }
 
+function uploadType(name) {
+  if (/\.ya?ml$/i.test(name)) return "application/yaml";
+  return /\.zip$/i.test(name) ? "application/zip" : "application/gzip";
+}
+
 function initIndex() {
   followRuns();
   document.getElementById("upload").addEventListener("submit", async (event) => {
@@ -90,7 +97,7 @@ function initIndex() {
       await api("workflows?" + params, {
         method: "POST",
         body: file,
-        headers: { "Content-Type": /\.ya?ml$/i.test(file.name) ? "application/yaml" : "application/octet-stream" },
+        headers: { "Content-Type": uploadType(file.name) },
       });
       window.location.reload();
     } catch (error) {
