@@ -1,4 +1,4 @@
-"""libcloud's EC2 driver over real HTTP against a moto EC2 server: boot, list, stop, start, terminate, keys."""
+"""libcloud's EC2 driver over HTTP against a moto EC2 server: boot, list, stop, start, terminate, keys."""
 
 from __future__ import annotations
 
