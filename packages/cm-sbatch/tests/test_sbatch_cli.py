@@ -58,7 +58,7 @@ def test_the_example_runs_outside_slurm_and_is_analysed(tmp_path: Path) -> None:
     assert "best: epoch_2_lr_0.1_optimizer_sgd (loss 0.81)" in analysis.stdout
     summary = json.loads((out / "summary.json").read_text())
     assert summary["experiments"] == 6 and len(summary["results"]) == 6 and summary["missing"] == []
-    assert summary["results"][0]["parameters"] == {"epoch": 2, "lr": 0.1, "optimizer": "sgd"}
+    assert summary["results"][0]["parameters"] == {"epoch": 2, "lr": "0.1", "optimizer": "sgd"}
     (out / entries[1]["directory"] / "result.json").unlink()
     partial = subprocess.run(
         [sys.executable, str(EXAMPLES / "analyze.py"), str(out)], capture_output=True, text=True
@@ -71,12 +71,12 @@ def test_dry_run_prints_and_writes_nothing(sweep_dir: Path) -> None:
     result = cli(*args, "--limit", "3", "-e", "epoch=[1-1000] seed=[1-1000]", cwd=sweep_dir)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert rows[0] == {
-        "id": "epoch_1_lr_0.1_seed_1",
-        "directory": "epoch_1/lr_0.1/seed_1",
-        "epoch": 1,
-        "lr": 0.1,
-        "seed": 1,
+    assert rows[0] == {  # keys given with -e come first, in its order, as cloudmesh-ee has them
+        "id": "epoch_1_seed_1_lr_0.1",
+        "directory": "epoch_1/seed_1/lr_0.1",
+        "epoch": "1",
+        "seed": "1",
+        "lr": "0.1",
     }
     assert len(rows) == 3 and "2000000 experiments (first 3 shown)" in result.stderr
     assert not (sweep_dir / "out").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def test_count_iteration_and_names() -> None:
     assert len(exp) == len(runs) == 6
     assert runs[0].id == "epoch_1_lr_0.1"
     assert runs[0].directory == "epoch_1/lr_0.1"
-    assert runs[-1].parameters == {"epoch": 3, "lr": 0.01}
+    assert runs[-1].parameters == {"epoch": 3, "lr": "0.01"}  # YAML's number, the comma form's text
     assert [r.index for r in runs] == list(range(6))
 
 
@@ -61,7 +62,7 @@ def test_render_fills_every_kind_of_placeholder() -> None:
 def test_config_of_a_run_is_resolved_and_typed() -> None:
     exp = make()
     config = exp.config(3)
-    assert config["experiment"] == {"epoch": 2, "lr": 0.01}
+    assert config["experiment"] == {"epoch": 2, "lr": "0.01"}
     assert config["data"]["train"] == "/scratch/train"
     assert "sweep" not in config and "HOME" not in json.dumps(config)
 
@@ -80,7 +81,7 @@ def test_overrides_and_cli_sweep_on_top_of_configs() -> None:
         exp.render(0)
         == "#!/bin/bash\n#SBATCH --time=00:09:00\necho 7 0.1 /fast/train ${SLURM_JOB_ID:-local}\n"
     )
-    assert exp.sweep.keys == ["epoch", "lr", "seed"]
+    assert exp.sweep.keys == ["epoch", "seed", "lr"]
 
 
 def test_configs_merge_deeply_in_order(tmp_path: Path) -> None:
@@ -111,7 +112,12 @@ def test_cloudmesh_ee_config_works_unchanged() -> None:
     assert "--job-name=directive_ubuntu_epoch_1_lr_0.1" in text
     assert "epoch 1 lr 0.1 on ubuntu, data in /tmp/scratch" in text
     config = exp.config(0)
-    assert config["ee"] == {"time": "00:05:00", "identifier": "directive_ubuntu_epoch_1_lr_0.1"}
+    assert config["ee"] == {
+        "time": "00:05:00",
+        "identifier": "directive_ubuntu_epoch_1_lr_0.1",
+        "uuid": config["ee"]["uuid"],
+    }
+    assert str(uuid.UUID(config["ee"]["uuid"])) == config["ee"]["uuid"]
     assert config["data"]["results"] == "/tmp/scratch/results"
 
 
@@ -122,7 +128,7 @@ def test_generate_writes_the_contract(tmp_path: Path) -> None:
     assert lines[0] == {
         "id": "epoch_1_lr_0.1",
         "directory": "epoch_1/lr_0.1",
-        "parameters": {"epoch": 1, "lr": 0.1},
+        "parameters": {"epoch": 1, "lr": "0.1"},
         "script": "epoch_1/lr_0.1/slurm.sh",
     }
     for line in lines:
@@ -234,8 +240,8 @@ def test_a_cloudmesh_sbatch_style_config(tmp_path: Path) -> None:
     run = next(iter(exp))
     assert run.parameters == {
         "card_name": "v100",
-        "repeat": 1,
-        "epoch": 1,
+        "repeat": "1",
+        "epoch": "1",
         "learning_rate": 0.001,
         "no_cache": False,
     }
@@ -244,4 +250,9 @@ def test_a_cloudmesh_sbatch_style_config(tmp_path: Path) -> None:
     )
     config = exp.config(11)
     assert config["run"]["workdir"] == "/scratch/alice/runs/100/2"
-    assert config["sbatch"] == {"mode": "h", "dir": "localscratch", "identifier": list(exp)[11].id}
+    assert config["sbatch"] == {
+        "mode": "h",
+        "dir": "localscratch",
+        "identifier": list(exp)[11].id,
+        "uuid": config["sbatch"]["uuid"],
+    }

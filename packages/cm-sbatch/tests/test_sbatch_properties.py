@@ -19,7 +19,10 @@ KEYS = ["epoch", "lr", "gpu", "seed"]
 scalars = st.one_of(
     st.integers(-1000, 1000),
     st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.text(alphabet="abcxyz019_-", min_size=1, max_size=6),
+    # text that does not read as a range ("1-3" in a list is the cloudmesh range)
+    st.text(alphabet="abcxyz019_-", min_size=1, max_size=6).filter(
+        lambda t: not re.match(r"^-?\d+--?\d+$", t)
+    ),
 )
 sweeps = st.dictionaries(
     st.sampled_from(KEYS),

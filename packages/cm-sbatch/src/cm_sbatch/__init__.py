@@ -6,23 +6,26 @@ and resubmits failures; ``trace`` samples GPU or CPU usage and energy while a jo
 """
 
 from ._config import SweepSpec, deep_merge, merge_configs
-from ._experiment import Experiment, Layout, Run, script_name
-from ._generate import write_sweep
+from ._experiment import Experiment, script_name
 from ._jobs import SweepOutput, trace_energy
+from ._render import Layout, Record, Run
 from ._rules import Rule, compile_rule
 from ._sweep import Sweep
 from ._trace import cpu_sampler, nvml_sampler, trace
-from ._values import expand, parse_scalar, parse_sweep_option
+from ._values import Value, expand, parse_sweep_option
 from ._version import __version__
+from ._write import write_sweep
 
 __all__ = [
     "Experiment",
     "Layout",
+    "Record",
     "Rule",
     "Run",
     "Sweep",
     "SweepOutput",
     "SweepSpec",
+    "Value",
     "__version__",
     "compile_rule",
     "cpu_sampler",
@@ -30,7 +33,6 @@ __all__ = [
     "expand",
     "merge_configs",
     "nvml_sampler",
-    "parse_scalar",
     "parse_sweep_option",
     "script_name",
     "trace",

@@ -3,6 +3,7 @@
 Sections: ``experiment:`` (or ``experiments:``) holds the swept keys; ``sweep:`` holds ``zip``,
 ``include``, ``exclude`` and ``repeat``; every other key is an attribute. The ``ee:`` and
 ``sbatch:`` sections of cloudmesh-ee and cloudmesh-sbatch configs are ordinary attributes.
+Configs are YAML, JSON, Python or notebooks (the last two read, never run: see ``_pyconfig``).
 """
 
 from __future__ import annotations
@@ -16,35 +17,102 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cm_common import InputError, load_yaml
+import yaml
 
-from ._values import Scalar, expand, parse_scalar
+from cm_common import InputError, parse_yaml, read_text
+
+from ._pyconfig import read_notebook, read_python
+from ._values import Spelled, Value, as_number, expand
 
 ConfigInput = str | os.PathLike[str] | Mapping[str, Any]
 SWEEP_SECTIONS = ("experiment", "experiments")
 META_SECTION = "sweep"
+SUFFIXES = (".yaml", ".yml", ".json", ".py", ".ipynb")
 _KEY = re.compile(r"^[A-Za-z_][\w-]*$")
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SpellingLoader(_BaseLoader):  # type: ignore[misc]
+    """A safe loader that keeps the text of every number and boolean beside its value."""
+
+
+def _spelled(kind: str) -> Any:
+    def construct(loader: Any, node: yaml.ScalarNode) -> Spelled:
+        return Spelled(getattr(loader, f"construct_yaml_{kind}")(node), node.value)
+
+    return construct
+
+
+for _kind in ("int", "float", "bool"):
+    _SpellingLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _spelled(_kind))
+
+
+def _plain(node: Any) -> Any:
+    """``node`` with every :class:`Spelled` replaced by its value."""
+    if isinstance(node, Spelled):
+        return node.value
+    if isinstance(node, dict):
+        return {_plain(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
+def _spelling_kept(data: dict[Any, Any]) -> dict[str, Any]:
+    """Plain values everywhere but in the sweep sections, whose numbers keep their spelling."""
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        name = _plain(key)
+        if name in SWEEP_SECTIONS and isinstance(value, dict):
+            result[name] = {str(_plain(k)): v for k, v in value.items()}
+        else:
+            result[name] = _plain(value)
+    return result
+
+
+def _read_yaml(path: Path) -> Any:
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=_SpellingLoader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError:
+        return parse_yaml(text, str(path))  # raises the error that names the file and line
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(
+            read_text(path),
+            parse_int=lambda text: Spelled(int(text), text),
+            parse_float=lambda text: Spelled(float(text), text),
+        )
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
+
+
+_READERS = {
+    ".yaml": _read_yaml,
+    ".yml": _read_yaml,
+    ".json": _read_json,
+    ".py": read_python,
+    ".ipynb": read_notebook,
+}
 
 
 def load_config(source: ConfigInput) -> dict[str, Any]:
-    """One config: a mapping as given, or a YAML/JSON file (errors name file and line)."""
+    """One config: a mapping, or a YAML, JSON, Python or notebook file (errors name file and line)."""
     if isinstance(source, Mapping):
         return copy.deepcopy(dict(source))
     path = Path(source)
-    if path.suffix == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
-    else:
-        data = load_yaml(path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        kinds = ", ".join(SUFFIXES)
+        raise InputError(f"{path}: unsupported config type {path.suffix or '(no suffix)'} (one of {kinds})")
+    data = reader(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping at the top, got {type(data).__name__}")
-    return data
+    return _spelling_kept(data)
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,12 +126,12 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def parse_set(item: str) -> tuple[str, Scalar]:
-    """``"data.batch=32"`` -> ``("data.batch", 32)``."""
+def parse_set(item: str) -> tuple[str, str]:
+    """``"data.batch=32"`` -> ``("data.batch", "32")``: the value is text, exactly as given."""
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise InputError(f"--set: expected key=value, got {item!r}")
-    return key.strip(), parse_scalar(value)
+    return key.strip(), value
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -82,7 +150,7 @@ def set_path(data: dict[str, Any], path: str, value: Any) -> None:
 class SweepSpec:
     """What is swept: each key's values, zip groups, include/exclude rules and repeats."""
 
-    values: dict[str, list[Scalar]] = field(default_factory=dict)
+    values: dict[str, list[Value]] = field(default_factory=dict)
     zip: list[list[str]] = field(default_factory=list)
     include: list[Any] = field(default_factory=list)
     exclude: list[Any] = field(default_factory=list)
@@ -102,8 +170,41 @@ def merge_configs(
     return data
 
 
-def split_sweep(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _near_miss(name: str, known: str) -> bool:
+    """True when ``name`` is ``known`` but for its case or one typo (one letter added, dropped,
+    changed or two swapped): ``Experiment``, ``experimnt``, ``experment``, ``expreiment``."""
+    a, b = name.lower(), known
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1:
+            return a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+        return len(diff) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def check_sections(data: Mapping[str, Any], source: str) -> None:
+    """A config without a sweep section whose key is a near miss of one is an error with the suggestion."""
+    if any(key in data for key in SWEEP_SECTIONS):
+        return
+    for key in data:
+        for known in SWEEP_SECTIONS:
+            if isinstance(data[key], Mapping) and _near_miss(str(key), known):
+                raise InputError(
+                    f"{source}: section {key!r} is not one cm-sbatch knows; did you mean {known!r}?"
+                    f" (as written, it is an attribute and the config has no sweep)"
+                )
+
+
+def split_sweep(
+    data: dict[str, Any], source: str = "config"
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(attributes, raw experiment section, sweep meta section) of a merged config."""
+    check_sections(data, source)
     attributes = dict(data)
     raw: dict[str, Any] = {}
     for name in [key for key in data if key in SWEEP_SECTIONS]:
@@ -150,6 +251,7 @@ def build_spec(experiment: Mapping[str, Any], meta: Mapping[str, Any]) -> SweepS
             if key not in values:
                 raise InputError(f"{META_SECTION}.zip: unknown sweep key {key!r}")
     repeat = meta.get("repeat", 1)
+    repeat = as_number(repeat) if isinstance(repeat, str) else repeat  # --set sweep.repeat=3 is text
     if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
         raise InputError(f"{META_SECTION}.repeat: expected a whole number >= 1, got {repeat!r}")
     if repeat > 1 and "repeat" in values:

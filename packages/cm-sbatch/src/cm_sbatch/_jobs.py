@@ -23,7 +23,7 @@ from cm_common import max_array_size as slurm_max_array_size
 from cm_common import sbatch as slurm_sbatch
 from cm_common import scancel as slurm_scancel
 
-from ._generate import JOBS, MANIFEST, STATE_DIR
+from ._folder import JOBS, MANIFEST, STATE_DIR
 
 UNSUBMITTED = "UNSUBMITTED"
 FAILED_STATES = FINISHED - {"COMPLETED"}

@@ -3,6 +3,10 @@
 ``gpu == "k80" and epoch > 100``, ``lr in (0.1, 0.01)``, ``not (x % 2 == 0)``: comparisons,
 ``and``/``or``/``not``, ``in``/``not in`` with tuples or lists, ``+ - * / %`` and constants.
 A mapping ``{gpu: k80, epoch: 200}`` means every key equals its value.
+
+Sweep values are text; a rule reads one as a number only where it compares it with a number
+or computes with it (``lr == 0.1`` holds for the text ``0.10``), and as a boolean only where it
+compares it with ``True`` or ``False``.
 """
 
 from __future__ import annotations
@@ -14,18 +18,52 @@ from typing import Any
 
 from cm_common import InputError
 
+from ._values import as_bool, as_number
+
 Params = Mapping[str, Any]
 Node = Callable[[Params], Any]
 
+
+def _as(value: Any, other: Any) -> Any:
+    """``value`` read as ``other`` is: a number or a boolean where ``other`` is one, else as it is."""
+    if not isinstance(value, str) or isinstance(other, str):
+        return value
+    if isinstance(other, bool):
+        flag = as_bool(value)
+        return value if flag is None else flag
+    if isinstance(other, int | float):
+        number = as_number(value)
+        return value if number is None else number
+    return value
+
+
+def _pair(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    return lambda a, b: fn(_as(a, b), _as(b, a))
+
+
+def _member(a: Any, b: Any) -> bool:
+    if isinstance(b, str):
+        return bool(str(a) in b)
+    return any(_as(a, item) == _as(item, a) for item in b)
+
+
+def _numeric(value: Any) -> Any:
+    """A text that reads as a number, as that number (for arithmetic)."""
+    if isinstance(value, str):
+        number = as_number(value)
+        return value if number is None else number
+    return value
+
+
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
+    ast.Eq: _pair(operator.eq),
+    ast.NotEq: _pair(operator.ne),
+    ast.Lt: _pair(operator.lt),
+    ast.LtE: _pair(operator.le),
+    ast.Gt: _pair(operator.gt),
+    ast.GtE: _pair(operator.ge),
+    ast.In: _member,
+    ast.NotIn: lambda a, b: not _member(a, b),
 }
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -70,10 +108,10 @@ class Rule:
             inner = self._compile(node.operand)
             if isinstance(node.op, ast.Not):
                 return lambda p: not inner(p)
-            return lambda p: -inner(p)
+            return lambda p: -_numeric(inner(p))
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left, right, fn = self._compile(node.left), self._compile(node.right), _BINARY[type(node.op)]
-            return lambda p: fn(left(p), right(p))
+            return lambda p: fn(_numeric(left(p)), _numeric(right(p)))
         if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
             return self._compare(node)
         raise self._fail(f"{type(node).__name__.lower()} is not allowed here")

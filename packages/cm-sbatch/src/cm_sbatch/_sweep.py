@@ -14,7 +14,7 @@ from cm_common import InputError
 
 from ._config import SweepSpec
 from ._rules import Rule, compile_rule
-from ._values import Scalar
+from ._values import Value, config_value
 
 
 class Sweep:
@@ -23,9 +23,9 @@ class Sweep:
     def __init__(self, spec: SweepSpec) -> None:
         values = dict(spec.values)
         if spec.repeat > 1:
-            values["repeat"] = list(range(1, spec.repeat + 1))
+            values["repeat"] = [config_value(number) for number in range(1, spec.repeat + 1)]
         self.keys: list[str] = list(values)
-        self.values: list[list[Scalar]] = [values[key] for key in self.keys]
+        self.values: list[list[Value]] = [values[key] for key in self.keys]
         position = {key: index for index, key in enumerate(self.keys)}
         for group in spec.zip:
             sizes = {key: len(values[key]) for key in group}
@@ -55,11 +55,11 @@ class Sweep:
         """How many combinations before the rules: the product of the dimension sizes."""
         return math.prod(len(self.values[dim[0]]) for dim in self.dimensions)
 
-    def parameters(self, index: tuple[int, ...]) -> dict[str, Scalar]:
+    def parameters(self, index: tuple[int, ...]) -> dict[str, Value]:
         """The ``{key: value}`` of one index tuple."""
         return {key: values[i] for key, values, i in zip(self.keys, self.values, index, strict=True)}
 
-    def keep(self, parameters: dict[str, Scalar]) -> bool:
+    def keep(self, parameters: dict[str, Value]) -> bool:
         """Whether the rules keep this combination."""
         if self.include and not any(rule(parameters) for rule in self.include):
             return False

@@ -12,21 +12,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cm_common import (
-    InputError,
-    OutputOption,
-    QuietOption,
-    output_format,
-    plural,
-    print_records,
-    run,
-    say,
-    stderr_console,
-)
+from cm_common import InputError, OutputOption, output_format, print_records, run, say, stderr_console
 
-from ._experiment import Experiment, Layout
-from ._generate import write_sweep
+from ._experiment import Experiment
 from ._jobs import SweepOutput
+from ._render import Layout
 from ._trace import trace as run_trace
 
 app = typer.Typer(
@@ -40,8 +30,6 @@ OutArgument = Annotated[Path, typer.Argument(help="folder written by cm-sbatch g
 ArrayOption = Annotated[bool, typer.Option("--array", help="submit as job arrays, not one job each")]
 ParallelOption = Annotated[int | None, typer.Option("--max-parallel", help="at most N running at once")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")]
-# Submitting more experiments than this prints a summary line, not a row per job.
-SUMMARY_AT = 40
 
 
 @contextmanager
@@ -68,11 +56,18 @@ def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
 def generate(
     template: Annotated[Path, typer.Argument(help="script template, e.g. slurm.in.sh")],
     config: Annotated[
-        list[Path] | None, typer.Option("--config", "-c", help="YAML/JSON config, repeatable")
+        list[Path] | None,
+        typer.Option("--config", "-c", help="YAML, JSON, Python or notebook config, repeatable"),
     ] = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", help="key=value on top of the configs")] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="key=value on top of the configs, repeatable")
+    ] = None,
     experiment: Annotated[
-        str | None, typer.Option("--experiment", "-e", help='sweep, "epoch=1,2 x=[1-3]"')
+        list[str] | None,
+        typer.Option("--experiment", "-e", help="sweep, 'epoch=1,2 x=[1-3]', repeatable; quote spaces"),
+    ] = None,
+    os_names: Annotated[
+        str | None, typer.Option("--os", help="environment variables as top-level values, e.g. HOME,USER")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="output folder (default: out)")] = None,
     layout: Annotated[str, typer.Option("--layout", help="hierarchical or flat")] = "hierarchical",
@@ -82,13 +77,19 @@ def generate(
     ] = False,
     limit: Annotated[int, typer.Option("--limit", help="experiments shown by --dry-run (0: all)")] = 20,
     output: OutputOption = None,
-    quiet: QuietOption = False,
 ) -> None:
     """Generate one folder per experiment: the rendered script and its resolved config.yaml."""
     if layout not in ("hierarchical", "flat"):
         raise InputError(f"--layout: expected hierarchical or flat, got {layout!r}")
     chosen: Layout = "flat" if layout == "flat" else "hierarchical"
-    exp = Experiment(template, config or [], overrides=sets or [], experiment=experiment, layout=chosen)
+    exp = Experiment(
+        template,
+        config or [],
+        overrides=sets or [],
+        experiment=experiment or None,
+        layout=chosen,
+        os_names=os_names or (),
+    )
     fmt = output_format(output)
     if dry_run:
         count = len(exp)
@@ -100,37 +101,25 @@ def generate(
             for r in shown
         ]
         more = f" (first {len(rows)} shown)" if len(rows) < count else ""
-        print_records(rows, fmt, title=f"{plural(count, 'experiment')}{more}")
+        print_records(rows, fmt, title=f"{count} experiments{more}")
         if fmt != "table":
-            say(f"{plural(count, 'experiment')}{more}")
+            say(f"{count} experiments{more}")
         return
     target = out or Path("out")
     started = time.perf_counter()
     with _progress(exp.sweep.combinations(), "generating") as progress:
-        count = write_sweep(exp, target, force=force, progress=progress)
+        count = exp.write(target, force=force, progress=progress)
     seconds = round(time.perf_counter() - started, 3)
-    if not quiet:
-        say(f"generated {plural(count, 'experiment')} in {target} ({seconds} s)")
-    if fmt != "table" and (output is not None or not quiet):
+    say(f"generated {count} experiments in {target} ({seconds} s)")
+    if fmt != "table":
         print_records([{"out": str(target), "experiments": count, "seconds": seconds}], fmt)
 
 
-def _show_jobs(
-    records: list[dict[str, Any]], output: OutputOption, what: str, quiet: bool, out: Path
-) -> None:
-    """The submitted jobs: a table (one line for a large submission), nothing with -q unless --output asks."""
-    if quiet and output is None:
-        return
+def _show_jobs(records: list[dict[str, Any]], output: OutputOption, what: str) -> None:
     if not records:
         say(f"nothing to {what}")
         return
     fmt = output_format(output)
-    if fmt == "table" and len(records) > SUMMARY_AT and "command" not in records[0]:
-        first, last = records[0]["job"], records[-1]["job"]
-        say(
-            f"submitted {plural(len(records), 'experiment')} (jobs {first} to {last}); cm-sbatch status {out}"
-        )
-        return
     columns = ["id", "job", "command"] if "command" in records[0] else ["id", "job", "submitted"]
     print_records(records, fmt, columns=columns)
 
@@ -142,13 +131,12 @@ def submit(
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
     output: OutputOption = None,
-    quiet: QuietOption = False,
 ) -> None:
     """Submit every experiment not submitted yet (sbatch --parsable) and record the job ids."""
     sweep = SweepOutput(out)
     with _progress(len(sweep.experiments()), "submitting") as progress:
         records = sweep.submit(array=array, max_parallel=max_parallel, dry_run=dry_run, progress=progress)
-    _show_jobs(records, output, "submit: every experiment has a job (see resubmit)", quiet, out)
+    _show_jobs(records, output, "submit: every experiment has a job (see resubmit)")
 
 
 @app.command()
@@ -167,7 +155,7 @@ def status(
             {**_flat(row, keys), **{k: v for k, v in row.items() if k not in ("id", "parameters")}}
             for row in rows
         ]
-    print_records(rows, fmt, least_useful=["energy_j", "progress", "job", "elapsed"])
+    print_records(rows, fmt)
 
 
 @app.command()
@@ -181,27 +169,21 @@ def resubmit(
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
     output: OutputOption = None,
-    quiet: QuietOption = False,
 ) -> None:
-    """Submit again the experiments that failed (--failed) or all of them (--all).
-
-    Failed means a Slurm job that ended FAILED, TIMEOUT, CANCELLED or the like, or an outcome
-    another tool (cm-cc) recorded in the folder as such.
-    """
+    """Submit again the experiments that failed (``--failed``) or all of them (``--all``)."""
     if failed == every:
         raise InputError("resubmit: say which, --failed or --all")
     records = SweepOutput(out).resubmit(
         failed=failed, array=array, max_parallel=max_parallel, dry_run=dry_run
     )
-    _show_jobs(records, output, "resubmit: no experiment failed", quiet, out)
+    _show_jobs(records, output, "resubmit: no experiment failed")
 
 
 @app.command()
-def cancel(out: OutArgument, quiet: QuietOption = False) -> None:
+def cancel(out: OutArgument) -> None:
     """Cancel every job of this sweep that has not finished."""
     cancelled = SweepOutput(out).cancel()
-    if not quiet:
-        say(f"cancelled {plural(len(cancelled), 'job')}")
+    say(f"cancelled {len(cancelled)} jobs")
 
 
 @app.command("list")
@@ -209,9 +191,7 @@ def list_experiments(out: OutArgument, output: OutputOption = None) -> None:
     """The experiments of a generated folder: id, directory and parameters."""
     experiments = SweepOutput(out).experiments()
     keys = list(experiments[0]["parameters"]) if experiments else []
-    print_records(
-        [_flat(entry, keys) for entry in experiments], output_format(output), least_useful=["directory"]
-    )
+    print_records([_flat(entry, keys) for entry in experiments], output_format(output))
 
 
 @app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})

@@ -1,4 +1,4 @@
-"""Writing a sweep to disk: one folder per run, manifest.jsonl and submit.sh, all or nothing.
+"""Writing a sweep to disk (the only I/O of generation): one folder per record, all or nothing.
 
 Everything goes into a temporary folder beside ``out`` that is renamed into place at the end;
 a failure removes it. Regenerating with ``force`` keeps the job records (``jobs.jsonl``).
@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from cm_common import InputError, file_lock
 
-if TYPE_CHECKING:
-    from ._experiment import Experiment
+from ._folder import CONFIG, JOBS, KEEP, MANIFEST, SUBMIT, SUBMIT_HEAD, manifest_line, submit_line
+from ._render import Record
 
-MANIFEST = "manifest.jsonl"
-SUBMIT = "submit.sh"
-JOBS = "jobs.jsonl"
-STATE_DIR = ".cm-sbatch"
-KEEP = (JOBS, STATE_DIR)
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-
-SUBMIT_HEAD = """#!/usr/bin/env bash
-# Submits every experiment of this sweep with sbatch, each from its own folder.
-# `cm-sbatch submit <this folder>` does the same and records the job ids for `cm-sbatch status`.
-set -euo pipefail
-cd "$(dirname "$0")"
-"""
 
 
 def _write(path: str, text: str, mode: int = 0o644) -> None:
@@ -50,22 +37,22 @@ def _check_target(out: Path, force: bool) -> None:
         raise InputError(f"{out}: exists and is not empty; use --force to regenerate (job records are kept)")
 
 
-def _write_runs(experiment: Experiment, tmp: Path, progress: Callable[[int], None] | None) -> int:
-    """Write every run; memory stays flat: folders are checked by mkdir, nested ids by their hash."""
+def _write_records(
+    records: Iterable[Record], tmp: Path, script: str, nested: bool, progress: Callable[[int], None] | None
+) -> int:
+    """Write every record; memory stays flat: folders are checked by mkdir, nested ids by their hash."""
     root = str(tmp)
     last_parent = root
-    nested = experiment.layout == "hierarchical"
     seen: set[int] = set()
     count = 0
-    script = experiment.script
     with open(tmp / MANIFEST, "w", encoding="utf-8") as manifest, open(tmp / SUBMIT, "w") as submit:
         submit.write(SUBMIT_HEAD)
-        for position, index, run_id, directory in experiment._indexed():
+        for record in records:
             if nested:  # a nested folder is unique by construction, its flat id need not be
-                if hash(run_id) in seen and any(entry == run_id for entry in _ids(tmp / MANIFEST, manifest)):
-                    raise InputError(f"two experiments would share the id {run_id!r}")
-                seen.add(hash(run_id))
-            folder = f"{root}/{directory}"
+                if hash(record.id) in seen and any(e == record.id for e in _ids(tmp / MANIFEST, manifest)):
+                    raise InputError(f"two experiments would share the id {record.id!r}")
+                seen.add(hash(record.id))
+            folder = f"{root}/{record.directory}"
             parent = folder.rpartition("/")[0]
             if parent != last_parent:
                 os.makedirs(parent, exist_ok=True)
@@ -73,12 +60,11 @@ def _write_runs(experiment: Experiment, tmp: Path, progress: Callable[[int], Non
             try:
                 os.mkdir(folder)
             except FileExistsError:
-                raise InputError(f"two experiments would share the folder {directory!r}") from None
-            text, config, line = experiment._files(position, index, run_id, directory)
-            _write(f"{folder}/{script}", text, 0o755)
-            _write(f"{folder}/config.yaml", config)
-            manifest.write(line)
-            submit.write(f"(cd {shlex.quote(directory)} && sbatch {shlex.quote(script)})\n")
+                raise InputError(f"two experiments would share the folder {record.directory!r}") from None
+            _write(f"{folder}/{script}", record.script, 0o755)
+            _write(f"{folder}/{CONFIG}", record.config)
+            manifest.write(manifest_line(record.id, record.directory, record.parameters, script))
+            submit.write(submit_line(record.directory, script))
             count += 1
             if progress is not None and count % 256 == 0:
                 progress(count)
@@ -97,25 +83,32 @@ def _ids(path: Path, handle: TextIO) -> Iterator[str]:
 
 
 def write_sweep(
-    experiment: Experiment, out: Path, *, force: bool = False, progress: Callable[[int], None] | None = None
+    records: Iterable[Record],
+    out: str | os.PathLike[str],
+    *,
+    script: str,
+    nested: bool = True,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Generate every run of ``experiment`` under ``out``; return how many.
+    """Write every record under ``out`` (each script named ``script``); return how many.
 
+    ``nested`` says the folders nest one level per key (their ids are then checked apart).
     ``out`` must not exist or be empty unless ``force``; then it is replaced whole, except its
     job records. Bad input raises InputError and leaves ``out`` as it was.
     """
-    out = Path(os.path.abspath(out))
-    _check_target(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    target = Path(os.path.abspath(out))
+    _check_target(target, force)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        count = _write_runs(experiment, tmp, progress)
+        count = _write_records(records, tmp, script, nested, progress)
         if count == 0:
             raise InputError("the sweep yields zero experiments: the include/exclude rules keep none")
-        if out.is_dir():
-            _swap(out, tmp)
+        if target.is_dir():
+            _swap(target, tmp)
         else:
-            os.rename(tmp, out)
+            os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
