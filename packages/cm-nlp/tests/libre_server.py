@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 
 class LibreServer(ThreadingHTTPServer):
-    """The server; ``calls`` counts translation requests by text."""
+    """The server; ``calls`` counts translation requests by text, ``most_in_flight`` the most at once."""
 
     daemon_threads = True
 
@@ -33,6 +33,8 @@ class LibreServer(ThreadingHTTPServer):
         self.delay = delay
         self.slow_seconds = slow_seconds
         self.calls: Counter[str] = Counter()
+        self.in_flight = 0
+        self.most_in_flight = 0
         self.lock = threading.Lock()
 
     @property
@@ -42,7 +44,7 @@ class LibreServer(ThreadingHTTPServer):
 
     def start(self) -> LibreServer:
         """Serve in a daemon thread."""
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -73,17 +75,26 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path != "/translate":
             self._answer(404, {"error": "not found"})
             return
-        if params.get("api_key") != self.server.key:
-            self._answer(403, {"error": "Invalid API key"})
-            return
         text = params.get("q", "")
         with self.server.lock:
             self.server.calls[text] += 1
             seen = self.server.calls[text]
+            self.server.in_flight += 1
+            self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
+        try:
+            if params.get("api_key") != self.server.key:
+                self._answer(403, {"error": "Invalid API key"})
+            else:
+                self._translate(text, seen, params.get("target", ""))
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _translate(self, text: str, seen: int, target: str) -> None:
         if text.startswith("!500"):
             self._answer(500, {"error": "internal"})
         elif text.startswith("!flaky") and seen == 1:
             self._answer(503, {"error": "busy"})
         else:
             time.sleep(self.server.slow_seconds if text.startswith("!slow") else self.server.delay)
-            self._answer(200, {"translatedText": f"{params.get('target')}:{text.upper()}"})
+            self._answer(200, {"translatedText": f"{target}:{text.upper()}"})
