@@ -38,7 +38,7 @@ REFERENCE_KEYS = {
 def test_translate_record_has_the_reference_keys(libre_settings: LibreServer) -> None:
     result = cm_nlp.translate("hello world", source="en", target="de")
     record = result.record()
-    assert REFERENCE_KEYS <= set(record)
+    assert set(record) >= REFERENCE_KEYS
     assert record["output"] == "de:HELLO WORLD"
     assert (record["input_language"], record["output_language"], record["provider"]) == ("en", "de", "libre")
     assert record["characters"] == 11
@@ -89,7 +89,7 @@ def test_batch_goes_on_past_failures_and_reports_each(libre_settings: LibreServe
 
 def test_timeout_and_server_error_raise_for_one_text(libre_settings: LibreServer) -> None:
     started = time.perf_counter()
-    with pytest.raises(ProviderTimeout, match="no answer within 0.5 s"):
+    with pytest.raises(ProviderTimeout, match=r"no answer within 0\.5 s"):
         cm_nlp.translate("!slow one", target="de")
     assert time.perf_counter() - started < 1.5 * 3  # three attempts of 0.5 s, not the server's 1.5 s each
     with pytest.raises(ProviderError, match="HTTP 500"):

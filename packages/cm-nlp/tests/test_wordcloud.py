@@ -90,5 +90,5 @@ def test_own_price_table(tmp_path: Path) -> None:
         }
     ]
     table.write_text("date: x\nproviders:\n  acme: {per_million: -1}\n")
-    with pytest.raises(InputError, match="providers.acme.per_million"):
+    with pytest.raises(InputError, match=r"providers\.acme\.per_million"):
         cm_nlp.load_prices(table)
