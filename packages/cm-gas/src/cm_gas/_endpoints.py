@@ -8,6 +8,7 @@ blocks the others. Errors of the user's code become JSON answers, never a traceb
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import threading
 import traceback
@@ -18,6 +19,7 @@ from fastapi import Body, File, Form, HTTPException, Query, Request, UploadFile
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticSerializationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as ReceivedFile
 from starlette.responses import JSONResponse, Response
 
 from cm_common import InputError
@@ -121,10 +123,14 @@ class Caller:
             return Response(bytes(result), media_type="application/octet-stream")
         assert self.adapter is not None
         try:
-            body = self.adapter.dump_json(result, warnings="error")
+            plain = self.adapter.dump_python(result, mode="json", warnings="error")
         except (PydanticSerializationError, ValueError, TypeError) as failure:
             return self._crash(failure, "returned a value that does not match its annotation")
-        return Response(body, media_type="application/json")
+        try:
+            body = json.dumps(plain, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        except ValueError as failure:  # JSON has no inf or nan
+            return self._crash(failure, "returned a number JSON cannot hold (inf or nan)")
+        return Response(body.encode(), media_type="application/json")
 
 
 def json_handler(caller: Caller) -> tuple[Handler, type[BaseModel] | None]:
@@ -200,7 +206,7 @@ def form_handler(caller: Caller, max_upload: int) -> Handler:
         args: list[Any] = []
         for param in function.params:
             value = values[param.name]
-            if param.upload and isinstance(value, UploadFile):
+            if param.upload and isinstance(value, ReceivedFile):
                 data = await value.read(max_upload + 1)
                 if len(data) > max_upload:
                     return error(413, f"file {param.name!r} is over the limit of {max_upload} bytes")

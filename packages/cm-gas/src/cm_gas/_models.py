@@ -32,7 +32,8 @@ def request_model(function: Function) -> type[BaseModel]:
         default = ... if param.default is EMPTY else param.default
         info = Field(default, alias=param.name, title=param.name, description=param.description or None)
         fields[field_key(index)] = (param.annotation, info)
-    config = ConfigDict(extra="forbid", protected_namespaces=(), populate_by_name=False)
+    # JSON has no inf or nan: a body that spells them (Python's json module reads them) is refused.
+    config = ConfigDict(extra="forbid", protected_namespaces=(), populate_by_name=False, allow_inf_nan=False)
     try:
         return create_model(model_name(function, "Request"), __config__=config, **fields)
     except (PydanticSchemaGenerationError, TypeError, ValueError) as error:

@@ -1,0 +1,8 @@
+"""Make the test helpers and the example modules importable."""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "examples"))
