@@ -198,3 +198,6 @@ class CcSettings(BaseModel):
     poll: float = Field(default=1.0, gt=0)
     hosts: dict[str, Host] = {}
     max_body: int = Field(default=50 * 1024 * 1024, ge=1024, description="the service's largest request body")
+    ssh_config: list[str] = Field(
+        default=[], description="OpenSSH config files read before ~/.ssh/config (e.g. cm-vm's fragment)"
+    )

@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from fabric import Connection
+from fabric import Config, Connection
+from paramiko import SSHConfig
+
+from cm_common import load_settings
 
 from .._command import remote_files
-from .._models import Host
+from .._models import CcSettings, Host
 from ._base import JobContext
 
 
+def ssh_config() -> SSHConfig | None:
+    """The files of the ``cc.ssh_config`` setting, then ~/.ssh/config and the system one (None: no extras).
+
+    paramiko reads no ``Include`` lines, so files such as cm-vm's fragment are named here.
+    """
+    extra = load_settings().section("cc", CcSettings).ssh_config
+    if not extra:
+        return None  # fabric reads ~/.ssh/config and /etc/ssh/ssh_config itself
+    config = SSHConfig()
+    for name in [*extra, "~/.ssh/config", "/etc/ssh/ssh_config"]:
+        path = Path(os.path.expandvars(name)).expanduser()
+        if path.is_file():  # a fragment not written yet is no error
+            with path.open(encoding="utf-8") as handle:
+                config.parse(handle)
+    return config
+
+
 def connect(host: Host) -> Connection:
-    """A fabric connection; port, user and key fall back to ``~/.ssh/config`` when not given."""
+    """A fabric connection; hostname, port, user and key not given come from the OpenSSH config."""
     kwargs: dict[str, Any] = {"key_filename": host.key} if host.key else {}
+    parsed = ssh_config()
+    config = {"config": Config(ssh_config=parsed)} if parsed is not None else {}
     return Connection(
-        host.hostname, user=host.user, port=host.port, connect_kwargs=kwargs, connect_timeout=30
+        host.hostname, user=host.user, port=host.port, connect_kwargs=kwargs, connect_timeout=30, **config
     )
 
 
