@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -69,12 +70,15 @@ def free_port() -> int:
         return port
 
 
-def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server, threading.Thread]:
-    """Start uvicorn with the app in a thread; return when it accepts connections."""
+def start_server(
+    home: Path, auth: bool = True, **options: Any
+) -> tuple[Server, uvicorn.Server, threading.Thread]:
+    """Start uvicorn with the app (``options`` go to create_app) in a thread; return when it accepts
+    connections."""
     token = service_token() if auth else None
     port = free_port()
     config = uvicorn.Config(
-        create_app(token, watch_interval=0.1),
+        create_app(token, watch_interval=0.1, **options),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -90,14 +94,36 @@ def start_server(home: Path, auth: bool = True) -> tuple[Server, uvicorn.Server,
     return Server(f"http://127.0.0.1:{port}/", token, home), server, thread
 
 
+def stop_server(uv: uvicorn.Server, thread: threading.Thread) -> None:
+    """Stop a server of :func:`start_server`."""
+    uv.should_exit = True
+    thread.join(20)
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
 @pytest.fixture(name="server")
 def server_fixture(cm_home: Path) -> Iterator[Server]:
     """A real server with a token, on this test's CM_HOME."""
     running, uv, thread = start_server(cm_home)
     yield running
-    uv.should_exit = True
-    thread.join(20)
-    assert not thread.is_alive(), "uvicorn did not stop"
+    stop_server(uv, thread)
+
+
+@pytest.fixture(name="open_server")
+def open_server_fixture(cm_home: Path) -> Iterator[Server]:
+    """A real server without a token (``cm-cc serve --no-auth``), on this test's CM_HOME."""
+    running, uv, thread = start_server(cm_home, auth=False)
+    yield running
+    stop_server(uv, thread)
+
+
+def untouched(server: Server) -> bool:
+    """True when no workflow is stored (nor a staging folder left) and no run was recorded."""
+    from cm_cc import Store
+
+    folder = server.home / "cc" / "workflows"
+    stored = list(folder.iterdir()) if folder.exists() else []
+    return stored == [] and Store().runs() == []
 
 
 @pytest.fixture(name="api")

@@ -75,6 +75,8 @@ def build(statuses: list[JobStatus], labels: Mapping[str, str], default: str = "
         text = labels.get(status.name) or default
         template = compiled.setdefault(text, Template(text, f"label of {status.name}"))
         label = template.render(label_lookup(status, now)).replace('"', "'")
+        if (len(label) - len(label.rstrip("\\"))) % 2:  # a last lone backslash would escape the quote
+            label += "\\"
         dot.add_node(pydot.Node(f'"{status.name}"', label=f'"{label}"', fillcolor=COLOURS[status.state]))
     for status in statuses:
         for need in status.needs:

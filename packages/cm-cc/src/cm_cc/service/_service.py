@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 
@@ -18,6 +19,7 @@ from ._runs import RunManager
 from ._schemas import JobState, RunDetail, RunInfo
 from ._workflows import NotFound, WorkflowLibrary
 
+_log = logging.getLogger("cm_cc.service")
 COOKIE = "cm_cc_token"
 CSRF_HEADER = "x-cm-request"  # the GUI sends its CSRF token in it; a cross-origin page cannot set it
 MAX_RUN_SPEC = 16 * 1024 * 1024  # bytes of the workflow a run stores (jobs expanded)
@@ -92,8 +94,9 @@ class Service:
         labels = {job.name: job.label or "" for job in spec.jobs}
         try:
             made = build(jobs, labels, spec.label).create(prog="dot", format="svg")
-        except (OSError, AssertionError) as error:
-            raise RuntimeFailure(f"graphviz dot failed: {error}") from None
+        except (OSError, AssertionError) as error:  # its message names temp files: logged, not answered
+            _log.warning("graphviz dot failed on run %s: %s", run, error)
+            raise RuntimeFailure(f"graphviz dot could not draw the graph of run {run}") from None
         svg = made if isinstance(made, bytes) else str(made).encode()
         with self._lock:
             self._graphs[run] = (key, svg)
