@@ -154,7 +154,7 @@ class WorkflowLibrary:
 
     def add(self, data: bytes, name: str | None = None, replace: bool = False) -> StoredWorkflow:
         """Check and store an upload (YAML or archive) under ``name`` (default: the workflow's own name)."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # workflows hold commands and env values
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".upload-"))
         try:
             folder = staging / "workflow"
@@ -168,7 +168,7 @@ class WorkflowLibrary:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError:
                     raise BadUpload("the upload is neither UTF-8 YAML nor a .zip / .tar.gz archive") from None
-                folder.mkdir()
+                folder.mkdir(mode=0o700)
                 (folder / "workflow.yaml").write_text(text, encoding="utf-8")
             workflow, stored = self._load(folder, name or "upload")
             target_name = name or workflow.spec.name
