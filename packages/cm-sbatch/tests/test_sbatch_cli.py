@@ -78,7 +78,7 @@ def test_dry_run_prints_and_writes_nothing(sweep_dir: Path) -> None:
         "seed": "1",
         "lr": "0.1",
     }
-    assert len(rows) == 3 and "2000000 experiments (first 3 shown)" in result.stderr
+    assert len(rows) == 3 and "2,000,000 experiments (first 3 shown)" in result.stderr
     assert not (sweep_dir / "out").exists()
 
 

@@ -52,6 +52,8 @@ class Experiment:
     Configs are file paths (YAML, JSON, Python or notebook) or mappings; ``text`` gives the
     template's text directly (``template`` then only names it); ``env`` replaces ``os.environ``
     for ``{os.X}``; ``os_names`` (``--os HOME,USER``) makes those variables top-level attributes.
+    ``layout`` defaults to ``flat`` (cloudmesh-ee's folder per experiment) for a config with an
+    ``ee:`` section and to ``hierarchical`` (a folder level per key) for any other.
     """
 
     def __init__(
@@ -61,15 +63,14 @@ class Experiment:
         *,
         overrides: Sequence[str] | Mapping[str, Any] = (),
         experiment: str | Sequence[str] | Mapping[str, Any] | None = None,
-        layout: Layout = "hierarchical",
+        layout: Layout | None = None,
         env: Mapping[str, str] | None = None,
         text: str | None = None,
         os_names: str | Sequence[str] = (),
     ) -> None:
         self.template = Path(template)
-        if layout not in LAYOUTS:
+        if layout is not None and layout not in LAYOUTS:
             raise InputError(f"--layout: expected one of {', '.join(LAYOUTS)}, got {layout!r}")
-        self.layout: Layout = layout
         self.script = script_name(self.template.name)
         if text is None:
             try:
@@ -93,6 +94,7 @@ class Experiment:
         )
         self._renderer = Renderer(inputs)
         self.sweep: Sweep = self._renderer.sweep
+        self.layout: Layout = self._renderer.layout
 
     @staticmethod
     def _cli_sweep(experiment: str | Sequence[str] | Mapping[str, Any] | None) -> dict[str, list[Value]]:

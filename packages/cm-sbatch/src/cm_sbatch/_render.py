@@ -104,7 +104,7 @@ class Inputs:
     template: str  # the template's name, for errors
     data: dict[str, Any]
     cli: dict[str, list[Value]]
-    layout: Layout = "hierarchical"
+    layout: Layout | None = None  # None: cloudmesh-ee's one folder per experiment for an ee: config
     env: Mapping[str, str] | None = None
     source: str = "config"
     os_names: Sequence[str] = ()
@@ -117,14 +117,15 @@ class Renderer:
 
     def __init__(self, inputs: Inputs) -> None:
         self.inputs = inputs
-        self.layout = inputs.layout
+        ee_config = isinstance(inputs.data.get("ee"), Mapping)
+        self.layout: Layout = inputs.layout or ("flat" if ee_config else "hierarchical")
         self._env = dict(inputs.env or {})
         self._source = inputs.source
         self._new_uuid = inputs.new_uuid
         attributes, raw_experiment, meta = split_sweep(inputs.data, inputs.source)
         self._add_os(attributes, inputs.os_names)
         cli = inputs.cli
-        self._order = self._section_order(inputs.data)
+        self._order = [*inputs.os_names, *self._section_order(inputs.data)]
         sweep_keys = set(raw_experiment) | set(cli)
         repeat = meta.get("repeat")
         if isinstance(as_number(repeat), int) and not isinstance(repeat, bool) and as_number(repeat) != 1:

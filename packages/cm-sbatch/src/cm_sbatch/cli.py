@@ -12,7 +12,17 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cm_common import InputError, OutputOption, output_format, print_records, run, say, stderr_console
+from cm_common import (
+    InputError,
+    OutputOption,
+    QuietOption,
+    output_format,
+    plural,
+    print_records,
+    run,
+    say,
+    stderr_console,
+)
 
 from ._experiment import Experiment
 from ._jobs import SweepOutput
@@ -30,6 +40,8 @@ OutArgument = Annotated[Path, typer.Argument(help="folder written by cm-sbatch g
 ArrayOption = Annotated[bool, typer.Option("--array", help="submit as job arrays, not one job each")]
 ParallelOption = Annotated[int | None, typer.Option("--max-parallel", help="at most N running at once")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")]
+# Submitting more experiments than this prints a summary line, not a row per job.
+SUMMARY_AT = 40
 
 
 @contextmanager
@@ -52,6 +64,21 @@ def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     return row
 
 
+def _layout(layout: str | None, mode: str | None) -> Layout | None:
+    """--layout, or cloudmesh-ee's --mode h (one folder per experiment, named by its id)."""
+    if layout is not None and layout not in ("hierarchical", "flat"):
+        raise InputError(f"--layout: expected hierarchical or flat, got {layout!r}")
+    if mode is not None and not "hierarchical".startswith(mode.lower() or "?"):
+        raise InputError(f"--mode: only h (cloudmesh-ee's folder per experiment) is supported, got {mode!r}")
+    if mode is not None and layout == "hierarchical":
+        raise InputError(
+            "--mode h is cloudmesh-ee's folder per experiment: it cannot go with --layout hierarchical"
+        )
+    if mode is not None:
+        return "flat"
+    return "flat" if layout == "flat" else "hierarchical" if layout else None
+
+
 @app.command()
 def generate(
     template: Annotated[Path, typer.Argument(help="script template, e.g. slurm.in.sh")],
@@ -70,18 +97,23 @@ def generate(
         str | None, typer.Option("--os", help="environment variables as top-level values, e.g. HOME,USER")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="output folder (default: out)")] = None,
-    layout: Annotated[str, typer.Option("--layout", help="hierarchical or flat")] = "hierarchical",
+    layout: Annotated[
+        str | None,
+        typer.Option("--layout", help="hierarchical or flat (default: flat for a cloudmesh-ee config)"),
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="cloudmesh-ee's --mode: h is its folder per experiment")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the experiments, write nothing")] = False,
     force: Annotated[
         bool, typer.Option("--force", help="replace an existing output (job records kept)")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", help="experiments shown by --dry-run (0: all)")] = 20,
     output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Generate one folder per experiment: the rendered script and its resolved config.yaml."""
-    if layout not in ("hierarchical", "flat"):
-        raise InputError(f"--layout: expected hierarchical or flat, got {layout!r}")
-    chosen: Layout = "flat" if layout == "flat" else "hierarchical"
+    chosen = _layout(layout, mode)
     exp = Experiment(
         template,
         config or [],
@@ -101,25 +133,37 @@ def generate(
             for r in shown
         ]
         more = f" (first {len(rows)} shown)" if len(rows) < count else ""
-        print_records(rows, fmt, title=f"{count} experiments{more}")
+        print_records(rows, fmt, title=f"{plural(count, 'experiment')}{more}")
         if fmt != "table":
-            say(f"{count} experiments{more}")
+            say(f"{plural(count, 'experiment')}{more}")
         return
     target = out or Path("out")
     started = time.perf_counter()
     with _progress(exp.sweep.combinations(), "generating") as progress:
         count = exp.write(target, force=force, progress=progress)
     seconds = round(time.perf_counter() - started, 3)
-    say(f"generated {count} experiments in {target} ({seconds} s)")
-    if fmt != "table":
+    if not quiet:
+        say(f"generated {plural(count, 'experiment')} in {target} ({seconds} s)")
+    if fmt != "table" and (output is not None or not quiet):
         print_records([{"out": str(target), "experiments": count, "seconds": seconds}], fmt)
 
 
-def _show_jobs(records: list[dict[str, Any]], output: OutputOption, what: str) -> None:
+def _show_jobs(
+    records: list[dict[str, Any]], output: OutputOption, what: str, quiet: bool, out: Path
+) -> None:
+    """The submitted jobs: a table (one line for a large submission), nothing with -q unless --output asks."""
+    if quiet and output is None:
+        return
     if not records:
         say(f"nothing to {what}")
         return
     fmt = output_format(output)
+    if fmt == "table" and len(records) > SUMMARY_AT and "command" not in records[0]:
+        first, last = records[0]["job"], records[-1]["job"]
+        say(
+            f"submitted {plural(len(records), 'experiment')} (jobs {first} to {last}); cm-sbatch status {out}"
+        )
+        return
     columns = ["id", "job", "command"] if "command" in records[0] else ["id", "job", "submitted"]
     print_records(records, fmt, columns=columns)
 
@@ -131,12 +175,13 @@ def submit(
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
     output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Submit every experiment not submitted yet (sbatch --parsable) and record the job ids."""
     sweep = SweepOutput(out)
     with _progress(len(sweep.experiments()), "submitting") as progress:
         records = sweep.submit(array=array, max_parallel=max_parallel, dry_run=dry_run, progress=progress)
-    _show_jobs(records, output, "submit: every experiment has a job (see resubmit)")
+    _show_jobs(records, output, "submit: every experiment has a job (see resubmit)", quiet, out)
 
 
 @app.command()
@@ -155,7 +200,7 @@ def status(
             {**_flat(row, keys), **{k: v for k, v in row.items() if k not in ("id", "parameters")}}
             for row in rows
         ]
-    print_records(rows, fmt)
+    print_records(rows, fmt, least_useful=["energy_j", "progress", "job", "elapsed"])
 
 
 @app.command()
@@ -169,21 +214,27 @@ def resubmit(
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
     output: OutputOption = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Submit again the experiments that failed (``--failed``) or all of them (``--all``)."""
+    """Submit again the experiments that failed (--failed) or all of them (--all).
+
+    Failed means a Slurm job that ended FAILED, TIMEOUT, CANCELLED or the like, or an outcome
+    another tool (cm-cc) recorded in the folder as such.
+    """
     if failed == every:
         raise InputError("resubmit: say which, --failed or --all")
     records = SweepOutput(out).resubmit(
         failed=failed, array=array, max_parallel=max_parallel, dry_run=dry_run
     )
-    _show_jobs(records, output, "resubmit: no experiment failed")
+    _show_jobs(records, output, "resubmit: no experiment failed", quiet, out)
 
 
 @app.command()
-def cancel(out: OutArgument) -> None:
+def cancel(out: OutArgument, quiet: QuietOption = False) -> None:
     """Cancel every job of this sweep that has not finished."""
     cancelled = SweepOutput(out).cancel()
-    say(f"cancelled {len(cancelled)} jobs")
+    if not quiet:
+        say(f"cancelled {plural(len(cancelled), 'job')}")
 
 
 @app.command("list")
@@ -191,7 +242,9 @@ def list_experiments(out: OutArgument, output: OutputOption = None) -> None:
     """The experiments of a generated folder: id, directory and parameters."""
     experiments = SweepOutput(out).experiments()
     keys = list(experiments[0]["parameters"]) if experiments else []
-    print_records([_flat(entry, keys) for entry in experiments], output_format(output))
+    print_records(
+        [_flat(entry, keys) for entry in experiments], output_format(output), least_useful=["directory"]
+    )
 
 
 @app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
