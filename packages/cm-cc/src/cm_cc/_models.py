@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cm_common import InputError
 
 Kind = Literal["local", "ssh", "slurm"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -26,6 +28,7 @@ class State(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"  # a run whose engine died; it can be resumed
 
     @property
     def final(self) -> bool:
@@ -33,7 +36,30 @@ class State(StrEnum):
         return self not in (State.READY, State.SUBMITTED, State.RUNNING)
 
 
-class Host(BaseModel):
+def describe(error: ValidationError) -> str:
+    """The first problem of a ValidationError as ``field NAME: what is wrong (value V)``."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    value = first.get("input")
+    shown = f" (value {value!r})" if not isinstance(value, dict | list) and value is not None else ""
+    return f"{'field ' + where + ': ' if where else ''}{first['msg']}{shown}"
+
+
+class _Checked(BaseModel):
+    """A model whose constructor raises cm_common.InputError naming the field, as every cm error does."""
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise InputError(f"{type(self).__name__}: {describe(error)}") from error
+
+    # Validation (model_validate, nested models) keeps pydantic's own path and its ValidationError,
+    # which the loaders turn into file:line messages; only a direct call goes through this __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class Host(_Checked):
     """How to reach an SSH host: address, port, user and private key file (unset: from ``~/.ssh/config``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -56,7 +82,7 @@ class ExperimentRef(BaseModel):
     id: str
 
 
-class Job(BaseModel):
+class Job(_Checked):
     """One job of a workflow: what to run (``exec``, ``script``, ``python``, ``notebook``), where, after what.
 
     ``sweep`` names a cm-sbatch output folder instead: the job fans out into one job per
@@ -114,7 +140,7 @@ class Job(BaseModel):
         return self
 
 
-class WorkflowSpec(BaseModel):
+class WorkflowSpec(_Checked):
     """A whole workflow: its name, the jobs, the SSH hosts they name and the graph label template."""
 
     model_config = ConfigDict(extra="forbid")
@@ -173,11 +199,11 @@ class JobStatus:
 
 @dataclass
 class RunStatus:
-    """What the store knows of one run."""
+    """What the store knows of one run; ``state`` is a State, as a job's is."""
 
     id: str
     workflow: str
-    state: str
+    state: State
     directory: str
     created: float
     started: float | None = None

@@ -174,6 +174,7 @@ class Store:
             "SELECT state, COUNT(*) AS n FROM jobs WHERE run = ? GROUP BY state", [row["id"]]
         )
         fields = {key: row[key] for key in row.keys() if key != "spec"}  # noqa: SIM118 - sqlite3.Row
+        fields["state"] = State(fields["state"])
         return RunStatus(**fields, counts={r["state"]: r["n"] for r in counts})
 
 

@@ -7,6 +7,9 @@ import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Literal, Protocol
+
+from cm_common import InputError
 
 from ._dag import expand
 from ._graph import GraphWriter, build, check_labels, render
@@ -14,6 +17,15 @@ from ._loader import load_spec
 from ._models import Host, Job, JobStatus, Kind, RunStatus, State, WorkflowSpec
 from ._scheduler import Engine, EventHook, create_run
 from ._store import Store
+
+
+class SweepFolder(Protocol):
+    """What ``cm_sbatch.Experiment.generate`` returns: an object with the output folder as ``out``."""
+
+    @property
+    def out(self) -> Path:
+        """The cm-sbatch output folder (the one holding ``manifest.jsonl``)."""
+        ...
 
 
 class Workflow:
@@ -51,22 +63,26 @@ class Workflow:
     @classmethod
     def from_sweep(
         cls,
-        out: str | Path,
+        out: str | os.PathLike[str] | SweepFolder,
         *,
         then: str | None = None,
+        workdir: str | os.PathLike[str] | None = None,
         kind: Kind = "local",
         host: str | None = None,
         resources: Mapping[str, str | int] | None = None,
         hosts: Mapping[str, Host] | None = None,
     ) -> Workflow:
-        """One job per experiment of the cm-sbatch output ``out``; ``then`` a command run (here) after all."""
-        folder = Path(out)
-        sweep = Job(
-            name="exp", sweep=str(folder.resolve()), kind=kind, host=host, resources=dict(resources or {})
-        )
+        """One job per experiment of a cm-sbatch output folder, then (optionally) one ``then`` command.
+
+        ``out`` is the folder or what ``Experiment.generate`` returned. ``then`` runs after every
+        experiment (as job ``then``), in ``workdir``: the sweep folder unless given.
+        """
+        folder = Path(out.out if hasattr(out, "out") else out).resolve()
+        sweep = Job(name="exp", sweep=str(folder), kind=kind, host=host, resources=dict(resources or {}))
         jobs = [sweep]
         if then:
-            jobs.append(Job(name="then", exec=then, needs=["exp"], workdir=os.getcwd()))
+            where = Path(workdir).resolve() if workdir is not None else folder
+            jobs.append(Job(name="then", exec=then, needs=["exp"], workdir=str(where)))
         return cls(folder.name or "sweep", jobs, hosts=hosts, source=str(folder / "manifest.jsonl"))
 
     @property
@@ -121,7 +137,19 @@ class Workflow:
         graph: str | Path | None = None,
         store: Store | None = None,
     ) -> RunStatus:
-        """Run the workflow to its end (blocking); return the final run status."""
+        """Run the workflow to its end (blocking); return the final run status.
+
+        Inside a running event loop (Jupyter, async code) use ``await workflow.arun(...)`` instead.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise InputError(
+                "Workflow.run() blocks, and an event loop is already running here (Jupyter, async code):"
+                " use `await workflow.arun(...)` instead"
+            )
         return asyncio.run(
             self.arun(parallel, fail_fast=fail_fast, on_event=on_event, graph=graph, store=store)
         )
@@ -130,8 +158,37 @@ class Workflow:
         """The jobs of ``run`` (default: this workflow's last run) with state, progress and times."""
         target = run or self.last_run
         if target is None:
-            raise ValueError("this workflow has not run yet; pass a run id")
+            raise InputError("this workflow has not run yet; pass a run id")
         return (store or Store()).jobs(target)
+
+    def log(
+        self,
+        job: str,
+        run: str | None = None,
+        *,
+        stream: Literal["stdout", "stderr"] = "stdout",
+        store: Store | None = None,
+    ) -> str:
+        """The output of ``job`` in ``run`` (default: this workflow's last run) so far, as text.
+
+        Remote jobs' output is copied back when they end. InputError names an unknown run or job.
+        """
+        target = run or self.last_run
+        if target is None:
+            raise InputError("this workflow has not run yet; pass a run id")
+        return read_log(store or Store(), target, job, stream)
+
+
+def read_log(store: Store, run: str, job: str, stream: Literal["stdout", "stderr"] = "stdout") -> str:
+    """The ``stdout`` or ``stderr`` of one job of a recorded run (empty while it has written nothing)."""
+    names = [status.name for status in store.jobs(run)]
+    if job not in names:
+        raise InputError(f"run {run} has no job {job!r} (jobs: {', '.join(names[:10])})")
+    path = Path(store.run(run).directory) / job / stream
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 async def drive(engine: Engine, graph: Path | None = None) -> RunStatus:

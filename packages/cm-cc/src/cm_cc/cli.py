@@ -121,7 +121,10 @@ def _workflow(
     if (file is None) == (sweep is None):
         raise InputError("give a workflow file or --sweep OUT (exactly one), or --resume RUN")
     if sweep is not None:
-        return Workflow.from_sweep(sweep, then=then, kind=kind, host=host, resources=_resources(resource))
+        where = Path.cwd()  # --then runs where the command was typed
+        return Workflow.from_sweep(
+            sweep, then=then, workdir=where, kind=kind, host=host, resources=_resources(resource)
+        )
     if then or host or resource:
         raise InputError("--then, --host and --resource go with --sweep")
     assert file is not None

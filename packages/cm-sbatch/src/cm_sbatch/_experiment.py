@@ -153,9 +153,25 @@ class Experiment:
         self.output = SweepOutput(out)
         return self.output
 
-    def submit(self, **options: Any) -> list[dict[str, Any]]:
-        """Submit the generated runs; ``options`` as for :meth:`SweepOutput.submit`."""
-        return self._generated().submit(**options)
+    def submit(
+        self,
+        *,
+        array: bool = False,
+        max_parallel: int | None = None,
+        dry_run: bool = False,
+        ids: Sequence[str] | None = None,
+        options: Sequence[str] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Submit the generated runs; the arguments are those of :meth:`SweepOutput.submit`."""
+        return self._generated().submit(
+            array=array,
+            max_parallel=max_parallel,
+            dry_run=dry_run,
+            ids=ids,
+            options=options,
+            progress=progress,
+        )
 
     def status(self) -> list[dict[str, Any]]:
         """The state of every generated run (see :meth:`SweepOutput.status`)."""
