@@ -107,3 +107,26 @@ def test_random_dags_pass_and_a_back_edge_is_a_cycle(size: int, data: st.DataObj
     looped = [jobs[0].model_copy(update={"needs": [max(below - {"j0"})]}), *jobs[1:]]
     with pytest.raises(InputError, match="dependency cycle"):
         Workflow("loop", looped).check()
+
+
+def test_check_of_a_large_workflow_prints_a_summary_and_csv_every_job(tmp_path: Path) -> None:
+    jobs = [{"name": f"j{i}", "exec": "true", **({"needs": [f"j{i - 1}"]} if i else {})} for i in range(60)]
+    jobs.append({"name": "remote", "kind": "slurm", "exec": "true"})
+    flow = write_workflow(tmp_path / "big.yaml", {"jobs": jobs})
+    summary = cli("check", str(flow), check=True)
+    assert f"{flow}: 61 jobs, 59 needs" in summary.stderr
+    assert "j42" not in summary.stdout  # counts per kind, not a row per job
+    assert [line.split() for line in summary.stdout.splitlines() if "│" in line] == [
+        ["│", "local", "│", "60", "│"],
+        ["│", "slurm", "│", "1", "│"],
+    ]
+    rows = cli("check", str(flow), "-o", "csv", check=True).stdout.splitlines()
+    assert rows[0] == "name,kind,host,needs" and len(rows) == 62 and rows[43] == "j42,local,,j41"
+
+
+def test_a_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    flow = tmp_path / "broken.yaml"
+    flow.write_text("jobs:\n  - name: a\n    exec: [true\n  - name: b\n")
+    result = cli("check", str(flow))
+    assert result.returncode == 2
+    assert f"{flow}:4: invalid YAML" in result.stderr and "Traceback" not in result.stderr

@@ -7,13 +7,47 @@ flow.run(parallel=4)
 print(flow.status())
 """
 
-from ._graph import GraphWriter, build, render
-from ._helpers import progress
-from ._models import CcSettings, Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
-from ._scheduler import Engine, create_run
-from ._store import Store
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from ._workflow import Workflow, drive
+
+if TYPE_CHECKING:
+    from ._graph import GraphWriter, build, render
+    from ._helpers import progress
+    from ._models import CcSettings, Event, Host, Job, JobStatus, RunStatus, State, WorkflowSpec
+    from ._scheduler import Engine, create_run
+    from ._store import Store
+    from ._workflow import Workflow, drive
+
+# Loaded on first use: `cm-cc --help` and `cm-cc status` need neither pydot nor the engine.
+_LAZY = {
+    "GraphWriter": "_graph",
+    "build": "_graph",
+    "render": "_graph",
+    "progress": "_helpers",
+    "CcSettings": "_models",
+    "Event": "_models",
+    "Host": "_models",
+    "Job": "_models",
+    "JobStatus": "_models",
+    "RunStatus": "_models",
+    "State": "_models",
+    "WorkflowSpec": "_models",
+    "Engine": "_scheduler",
+    "create_run": "_scheduler",
+    "Store": "_store",
+    "Workflow": "_workflow",
+    "drive": "_workflow",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'cm_cc' has no attribute {name!r}")
+
 
 __all__ = [
     "CcSettings",
