@@ -99,3 +99,39 @@ def test_a_controller_that_never_answers_fails_the_job_with_the_reason(
     notes = [str(mark["message"]) for mark in marks if "message" in mark]
     assert notes[0].startswith("Slurm did not answer (poll 1): squeue: Slurm did not answer")
     assert "Unable to contact slurm controller" in notes[0]
+
+
+@pytest.mark.slurm
+def test_a_failed_scancel_leaves_the_job_cancelled_with_the_reason(
+    tmp_path: Path, slurm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cm_cc import Engine, Event, State, Store, Workflow
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "scancel").write_text(
+        "#!/bin/bash\necho 'scancel: error: Access/permission denied' >&2\nexit 1\n"
+    )
+    (bin_dir / "scancel").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    flow = Workflow("c", [Job(name="long", kind="slurm", exec="sleep 300", resources={"partition": slurm})])
+    store = Store()
+    run = flow.create_run(store)
+    engine = Engine(run, store=store, poll=0.2)
+
+    def hook(event: Event) -> None:
+        if event.job == "long" and event.state == "running":
+            engine.cancel()
+
+    engine.hooks.append(hook)
+    try:
+        assert asyncio.run(engine.run()).state == State.CANCELLED
+    finally:
+        slurm_id = store.jobs(run)[0].slurm_id
+        subprocess.run([shutil.which("scancel", path="/usr/bin:/bin") or "scancel", slurm_id], check=False)
+    job = store.jobs(run)[0]
+    assert job.state == State.CANCELLED
+    assert job.message.startswith(
+        f"cancelled, but could not stop slurm job {slurm_id}: RuntimeFailure: scancel"
+    )
+    assert "Access/permission denied" in job.message

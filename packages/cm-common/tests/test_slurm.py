@@ -193,3 +193,17 @@ def test_slurm_call_runs_a_command_under_the_timeout(tmp_path: Path, monkeypatch
     bin_dir = _stand_in(tmp_path / "bin", "sinfo", "echo up")
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     assert slurm_call(["sinfo"], settings=FAST) == CommandResult(0, "up\n", "")
+
+
+@pytest.mark.slurm
+def test_tasks_of_an_array_cancelled_before_it_started_are_cancelled(slurm: str, tmp_path: Path) -> None:
+    array = _submit(slurm, tmp_path, "--hold", "--array=0-1", "--wrap", "true")
+    scancel([f"{array}_0", f"{array}_1"])  # Slurm now keeps one record, "ARRAY", for both
+    _finished(array)
+    recorder = Recorder()
+    states = job_states([f"{array}_0", f"{array}_1"], recorder, FAST)
+    assert {key: job.state for key, job in states.items()} == {
+        f"{array}_0": "CANCELLED",
+        f"{array}_1": "CANCELLED",
+    }
+    assert [args[args.index("-j") + 1] for args, _ in recorder.calls] == [f"{array}_0,{array}_1", array]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import pytest
 from sbatch_helpers import cli
 
-from cm_common import max_array_size
-from cm_sbatch import Experiment, SweepOutput
+from cm_sbatch import Experiment, SweepOutput, WaitTimeout
 
 pytestmark = pytest.mark.slurm
 
@@ -104,12 +104,32 @@ def test_api_submit_and_cancel(slurm: str, tmp_path: Path) -> None:
     assert {row["state"] for row in rows} == {"CANCELLED"}
 
 
+def test_wait_that_runs_out_of_time_says_so_and_keeps_the_rows(slurm: str, tmp_path: Path) -> None:
+    out = _sweep(tmp_path, slurm, xs="1,2", sleep=120)
+    try:
+        assert len(_json("submit", str(out))) == 2
+        with pytest.raises(WaitTimeout, match=r"2 jobs not finished after 0.5 s \(first: ") as caught:
+            SweepOutput(out).wait(timeout=0.5, interval=0.1)
+        assert len(caught.value.rows) == 2 and caught.value.exit_code == 1
+        result = cli("status", str(out), "--wait", "0.5", "--output", "json")
+        assert result.returncode == 1 and "jobs not finished after 0.5 s" in result.stderr
+        assert len(json.loads(result.stdout)) == 2  # the status is shown before the error
+    finally:
+        assert cli("cancel", str(out)).returncode == 0
+
+
 def test_arrays_above_max_array_size_are_split(slurm: str, tmp_path: Path) -> None:
     out = _sweep(tmp_path, slurm, xs="[1-1003]", sleep=60)
     try:
         records = _json("submit", str(out), "--array", "--max-parallel", "1")
         arrays = {str(r["job"]).split("_")[0] for r in records}
-        assert len(records) == 1003 and len(arrays) == math.ceil(1003 / max_array_size())  # 2 at 1001
+        config = subprocess.run(
+            ["scontrol", "show", "config"], capture_output=True, text=True, check=True
+        ).stdout
+        limit = int(
+            next(line for line in config.splitlines() if line.startswith("MaxArraySize")).split("=")[1]
+        )
+        assert len(records) == 1003 and len(arrays) == math.ceil(1003 / limit)  # 2 at 1001
     finally:
         assert cli("cancel", str(out)).returncode == 0
 

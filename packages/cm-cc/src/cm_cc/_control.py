@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
 from pathlib import Path
 
-from cm_common import scancel
+from cm_common import RuntimeFailure, scancel
 
 from ._executors import JobContext
 from ._models import JobStatus, RunStatus, State, WorkflowSpec
 from ._proc import alive, alive_since, signal_group
 from ._store import Store
+
+_log = logging.getLogger("cm_cc")
 
 
 def engine_gone(run: RunStatus) -> bool:
@@ -54,25 +57,29 @@ def cancel_run(run: str, store: Store | None = None) -> str:
     for job in open_jobs:
         if job.kind == "local" and alive_since(job.pid, job.started):
             signal_group(job.pid or 0, signal.SIGTERM)
-    scancel([job.slurm_id for job in open_jobs if job.slurm_id and not job.host])
-    unreachable = _stop_remote(store, run, [job for job in open_jobs if job.host and job.started])
+    failures: dict[str, str] = {}
+    try:
+        scancel([job.slurm_id for job in open_jobs if job.slurm_id and not job.host])
+    except RuntimeFailure as error:  # the run is still cancelled here; say what Slurm answered
+        failures["slurm"] = str(error)
+    failures.update(_stop_remote(store, run, [job for job in open_jobs if job.host and job.started]))
     store.update_jobs(run, [job.name for job in open_jobs], state=State.CANCELLED, message="cancelled")
     store.update_run(run, state="cancelled", ended=time.time())
-    note = f"; could not reach {', '.join(sorted(unreachable))}" if unreachable else ""
+    note = "".join(f"; could not stop the jobs on {where}: {why}" for where, why in sorted(failures.items()))
     return f"cancelled run {run} (its engine was not running){note}"
 
 
-def _stop_remote(store: Store, run: str, jobs: list[JobStatus]) -> set[str]:
-    """Kill remote process groups and scancel remote Slurm jobs; return the hosts that did not answer."""
+def _stop_remote(store: Store, run: str, jobs: list[JobStatus]) -> dict[str, str]:
+    """Kill remote process groups and scancel remote Slurm jobs; return why it failed, per host."""
     if not jobs:
-        return set()
+        return {}
     from ._executors._slurm import cancel_job
     from ._executors._ssh import kill_remote
 
     spec = WorkflowSpec.model_validate_json(store.spec(run))
     specs = {job.name: job for job in spec.jobs}
     folder = Path(store.run(run).directory)
-    unreachable = set()
+    failures = {}
     for status in jobs:
         job = specs[status.name]
         ctx = JobContext(run, job, folder / job.name, lambda **_: None, lambda _: None, spec.host_for(job))
@@ -81,6 +88,7 @@ def _stop_remote(store: Store, run: str, jobs: list[JobStatus]) -> set[str]:
                 cancel_job(ctx, status.slurm_id)
             else:
                 kill_remote(ctx)
-        except Exception:  # an unreachable host must not stop the cancel of the rest
-            unreachable.add(status.host)
-    return unreachable
+        except Exception as error:  # one host failing must not stop the cancel of the rest
+            _log.debug("stopping job %s on %s failed", status.name, status.host, exc_info=error)
+            failures[status.host] = f"{type(error).__name__}: {error}"
+    return failures

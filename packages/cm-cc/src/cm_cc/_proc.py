@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import functools
 import os
 import signal
 import sys
@@ -14,16 +13,28 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from cm_common import RuntimeFailure
 
 
-def start_time(pid: int) -> str:
-    """The kernel's start time of ``pid`` (field 22 of /proc/PID/stat), or '' when it is gone."""
+def _created(pid: int) -> float | None:
+    """When ``pid`` started (seconds since the epoch, from psutil), None when it is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, ValueError):  # gone, not ours to see, or not a pid
+        return None
+
+
+def start_time(pid: int) -> str:
+    """The start time of ``pid`` in clock ticks after boot (/proc/PID/stat's field 22), or '' when gone.
+
+    Kept in ticks, as the store has always recorded it, so runs recorded earlier still match.
+    """
+    created = _created(pid) if pid > 0 else None
+    if created is None:
         return ""
-    return stat.rpartition(")")[2].split()[19]
+    return str(round((created - psutil.boot_time()) * os.sysconf("SC_CLK_TCK")))
 
 
 def alive(pid: int | None, started: str) -> bool:
@@ -31,21 +42,13 @@ def alive(pid: int | None, started: str) -> bool:
     return bool(pid) and started != "" and start_time(pid or 0) == started
 
 
-@functools.cache
-def _boot_time() -> float:
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith("btime "):
-            return float(line.split()[1])
-    return 0.0
-
-
 def alive_since(pid: int | None, started: float | None, slack: float = 5.0) -> bool:
     """True when ``pid`` runs and started within ``slack`` seconds of the epoch time ``started``
     (a job's pid is checked against its recorded start, so a reused pid is not taken for it)."""
-    ticks = start_time(pid or 0) if pid else ""
-    if not ticks or started is None:
+    created = _created(pid) if pid and pid > 0 else None
+    if created is None or started is None:
         return False
-    return abs(_boot_time() + int(ticks) / os.sysconf("SC_CLK_TCK") - started) <= slack
+    return abs(created - started) <= slack
 
 
 def signal_group(pgid: int, signum: int) -> None:

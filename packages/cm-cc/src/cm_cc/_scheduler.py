@@ -91,6 +91,9 @@ class Engine:
         self._progress: dict[str, int] = {}
         self._children: dict[str, list[str]] = {}
         self._starting: dict[str, dict[str, object]] = {}  # attempt fields, stored with its first transition
+        self._stop_notes: dict[
+            str, str
+        ] = {}  # "cancelled, but ..." from an executor that could not stop a job
 
     # -- recording -------------------------------------------------------------------------
     def _emit(self, job: str | None, state: str, progress: int | None = None, message: str = "") -> None:
@@ -112,6 +115,8 @@ class Engine:
             if isinstance(state, State):
                 self._set(name, state, **fields)
             elif fields:
+                if str(fields.get("message", "")).startswith("cancelled, but"):
+                    self._stop_notes[name] = str(fields["message"])
                 self.store.update_job(self.run_id, name, **{**self._starting.pop(name, {}), **fields})
 
         return mark
@@ -171,10 +176,14 @@ class Engine:
             state = await self._attempts(job, self._prepare(job), adopt)
         except asyncio.CancelledError:
             state = State.CANCELLED
-            self._set(name, state, ended=time.time(), message="cancelled")
+            self._set(name, state, ended=time.time(), message=self._stop_notes.pop(name, "cancelled"))
         except Exception as error:  # whatever breaks, the job fails and the run goes on
             state = State.FAILED
             message = str(error) if isinstance(error, RuntimeFailure) else f"{type(error).__name__}: {error}"
+            cause = error.__cause__ or error.__context__
+            if cause is not None and str(cause) not in message:
+                message += f" ({type(cause).__name__}: {cause})"
+            _log.debug("job %s failed", name, exc_info=error)
             self._set(name, state, ended=time.time(), message=message[:500])
         self._finished.put_nowait((name, state))
 

@@ -1,10 +1,11 @@
 """The Slurm commands cm-sbatch and cm-cc share: submit, batched state queries, cancel.
 
 Queries name only the jobs asked about, in batches of ``slurm.batch`` ids: one ``squeue -t all``
-per batch (it still knows jobs that ended within MinJobAge), then one ``sacct`` per batch for the
-ids it no longer knows. Every command runs under ``slurm.timeout``; when the controller does not
-answer, it is asked again after ``slurm.backoff`` seconds (doubling, ``slurm.retries`` times) and
-then a RuntimeFailure says so. Queries and cancel take a ``run`` function, so the same code works
+per batch (it still knows jobs that ended within MinJobAge), one more for array tasks Slurm keeps
+in their array's record, then one ``sacct`` per batch for the ids it no longer knows.
+Every command runs under ``slurm.timeout``; when the controller does not answer, it is asked
+again after ``slurm.backoff`` seconds (doubling, ``slurm.retries`` times) and then a
+RuntimeFailure says so. Queries and cancel take a ``run`` function, so the same code works
 here or over SSH.
 """
 
@@ -16,7 +17,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -231,6 +232,20 @@ def _sacct(run: Runner, ids: list[str], limits: SlurmSettings) -> dict[str, Slur
     return jobs
 
 
+def _array_records(run: Runner, tasks: list[str], limits: SlurmSettings) -> dict[str, SlurmJob]:
+    """Tasks of arrays that Slurm keeps as one record (an array cancelled before any task started
+    is ``123`` or ``123_[0-9]``, no longer each ``123_4``): asked for by their array's id."""
+    arrays = sorted({task.split("_")[0] for task in tasks})
+    records: dict[str, SlurmJob] = {}
+    for batch in _batches(arrays, limits.batch):
+        for key, job in _squeue(run, batch, limits).items():
+            if "_" not in key or key.endswith("]"):
+                records[key.split("_")[0]] = job
+    return {
+        task: replace(records[array], id=task) for task in tasks if (array := task.split("_")[0]) in records
+    }
+
+
 def job_states(
     ids: Collection[str], run: Runner = run_here, settings: SlurmSettings | None = None
 ) -> dict[str, SlurmJob]:
@@ -243,6 +258,7 @@ def job_states(
     found: dict[str, SlurmJob] = {}
     for batch in _batches(wanted, limits.batch):
         found.update({key: job for key, job in _squeue(run, batch, limits).items() if key in batch})
+    found.update(_array_records(run, [key for key in wanted if key not in found and "_" in key], limits))
     rest = [key for key in wanted if key not in found]
     for batch in _batches(rest, limits.batch):
         found.update({key: job for key, job in _sacct(run, batch, limits).items() if key in batch})

@@ -7,7 +7,7 @@ and resubmits failures; ``trace`` samples GPU or CPU usage and energy while a jo
 
 from ._config import SweepSpec, deep_merge, merge_configs
 from ._experiment import Experiment, script_name
-from ._jobs import SweepOutput, trace_energy
+from ._jobs import SweepOutput, WaitTimeout, trace_energy
 from ._render import Layout, Record, Run
 from ._rules import Rule, compile_rule
 from ._sweep import Sweep
@@ -26,6 +26,7 @@ __all__ = [
     "SweepOutput",
     "SweepSpec",
     "Value",
+    "WaitTimeout",
     "__version__",
     "compile_rule",
     "cpu_sampler",

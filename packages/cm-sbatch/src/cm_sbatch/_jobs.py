@@ -318,14 +318,33 @@ class SweepOutput:
         return active
 
     def wait(self, timeout: float = 600, interval: float = 1.0) -> list[dict[str, Any]]:
-        """Poll :meth:`status` until every submitted job has finished (or ``timeout`` seconds)."""
+        """Poll :meth:`status` until every submitted job has finished; return the rows.
+
+        After ``timeout`` seconds :class:`WaitTimeout` says how many are still going (its ``rows``
+        hold the last status).
+        """
         deadline = time.monotonic() + timeout
         while True:
             rows = self.status()
             pending = [r for r in rows if r["state"] != UNSUBMITTED and r["state"] not in FINISHED]
-            if not pending or time.monotonic() > deadline:
+            if not pending:
                 return rows
+            if time.monotonic() > deadline:
+                first = pending[0]
+                raise WaitTimeout(
+                    f"{self.out}: {len(pending)} jobs not finished after {timeout:g} s"
+                    f" (first: {first['id']}, job {first['job']}, {first['state']})",
+                    rows,
+                )
             time.sleep(interval)
+
+
+class WaitTimeout(RuntimeFailure):
+    """:meth:`SweepOutput.wait` ran out of time; ``rows`` is the last status, unfinished jobs included."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 def _outcome(record: dict[str, Any]) -> SlurmJob:

@@ -8,6 +8,7 @@ and /proc/meminfo, with energy from RAPL (/sys/class/powercap) where it is reada
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import subprocess
 import time
@@ -23,16 +24,27 @@ Sampler = Callable[[], list[Row]]
 _RAPL = Path("/sys/class/powercap")
 
 
-def nvml_sampler() -> Sampler | None:
-    """A sampler of every NVIDIA GPU through NVML, or None when there is no driver or GPU."""
+def nvml_sampler(why: list[str] | None = None) -> Sampler | None:
+    """A sampler of every NVIDIA GPU through NVML, or None when there is no driver or GPU.
+
+    When it is None, the reason (no pynvml, NVML's own error, no device) is appended to ``why``.
+    """
     try:
         import pynvml
 
         pynvml.nvmlInit()
         handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-    except Exception:  # no library, no driver, no device: fall back to the CPU
+    except Exception as error:  # no library, no driver, a driver error: the caller falls back to the CPU
+        reason = (
+            "pynvml is not installed"
+            if isinstance(error, ImportError)
+            else f"{type(error).__name__}: {error}"
+        )
+        logging.getLogger("cm_sbatch").debug("NVML not usable: %s", reason, exc_info=error)
+        (why if why is not None else []).append(reason)
         return None
     if not handles:
+        (why if why is not None else []).append("NVML sees no GPU")
         return None
     start: dict[int, float] = {}
     integrated = dict.fromkeys(range(len(handles)), 0.0)
@@ -153,10 +165,11 @@ def trace(
         raise InputError("trace: give the command after --, e.g. cm-sbatch trace -- python train.py")
     if interval <= 0:
         raise InputError(f"--interval: expected seconds > 0, got {interval}")
-    sampler = nvml_sampler() if gpu is not False else None
+    why: list[str] = []
+    sampler = nvml_sampler(why) if gpu is not False else None
     if sampler is None:
         if gpu:
-            raise InputError("trace: --gpu given but NVML finds no GPU here")
+            raise InputError(f"trace: --gpu given but NVML is not usable here: {why[0]}")
         sampler = cpu_sampler()
     path = csv_path or default_csv()
     start = time.monotonic()

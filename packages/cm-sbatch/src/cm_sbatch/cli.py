@@ -25,7 +25,7 @@ from cm_common import (
 )
 
 from ._experiment import Experiment
-from ._jobs import SweepOutput
+from ._jobs import SweepOutput, WaitTimeout
 from ._render import Layout
 from ._trace import trace as run_trace
 
@@ -192,7 +192,11 @@ def status(
 ) -> None:
     """State, elapsed time, progress and traced energy of every experiment (batched Slurm queries)."""
     sweep = SweepOutput(out)
-    rows = sweep.wait(timeout=wait) if wait > 0 else sweep.status()
+    late: WaitTimeout | None = None
+    try:
+        rows = sweep.wait(timeout=wait) if wait > 0 else sweep.status()
+    except WaitTimeout as error:  # show where things stand, then fail with the reason
+        rows, late = error.rows, error
     fmt = output_format(output)
     if fmt == "table":
         keys = list(rows[0]["parameters"]) if rows else []
@@ -201,6 +205,8 @@ def status(
             for row in rows
         ]
     print_records(rows, fmt, least_useful=["energy_j", "progress", "job", "elapsed"])
+    if late is not None:
+        raise late
 
 
 @app.command()

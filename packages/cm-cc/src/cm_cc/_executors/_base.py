@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,16 @@ class JobContext:
         self._offsets[path] = self._offsets.get(path, 0) + len(complete)
         for line in complete.splitlines():
             self.line(line)
+
+
+def note_failed_stop(ctx: JobContext, error: BaseException, what: str = "its remote process group") -> None:
+    """Record (message and log, with the traceback at debug) that stopping a cancelled job failed."""
+    where = f" on {ctx.host.hostname}" if ctx.host else ""
+    reason = f"{type(error).__name__}: {error}"
+    log = logging.getLogger("cm_cc")
+    log.warning("job %s: could not stop %s%s: %s", ctx.job.name, what, where, reason)
+    log.debug("the error that stopped it", exc_info=error)
+    ctx.mark(message=f"cancelled, but could not stop {what}{where}: {reason}"[:500])
 
 
 class Executor(Protocol):

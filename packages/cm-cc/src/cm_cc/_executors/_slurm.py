@@ -25,7 +25,7 @@ from invoke.exceptions import CommandTimedOut
 from cm_common import TIMED_OUT, CommandResult, Runner, RuntimeFailure, SlurmJob, job_states, sbatch, scancel
 
 from .._models import Host, State
-from ._base import JobContext
+from ._base import JobContext, note_failed_stop
 from ._remote import connect, remote_folder, upload
 
 _log = logging.getLogger("cm_cc.slurm")
@@ -130,7 +130,10 @@ class SlurmExecutor:
         try:
             return await future
         except asyncio.CancelledError:
-            await asyncio.to_thread(cancel_job, ctx, job_id)
+            try:
+                await asyncio.to_thread(cancel_job, ctx, job_id)
+            except Exception as error:  # the job stays cancelled; say that Slurm may still run it
+                note_failed_stop(ctx, error, f"slurm job {job_id}")
             raise
         finally:
             self._open.pop(job_id, None)

@@ -8,7 +8,7 @@ import contextlib
 from cm_common import RuntimeFailure
 
 from .._models import State
-from ._base import JobContext
+from ._base import JobContext, note_failed_stop
 from ._remote import Tee, connect, job_command, kill_command, remote_folder, upload
 
 
@@ -34,9 +34,9 @@ def _run(ctx: JobContext, report: asyncio.AbstractEventLoop) -> int:
             )
             return int(result.exited)
     except (OSError, EOFError, ValueError) as error:
-        raise RuntimeFailure(f"ssh {ctx.host.hostname}: {error}") from None
+        raise RuntimeFailure(f"ssh {ctx.host.hostname}: {error}") from error
     except Exception as error:  # paramiko's SSHException and its kin
-        raise RuntimeFailure(f"ssh {ctx.host.hostname}: {type(error).__name__}: {error}") from None
+        raise RuntimeFailure(f"ssh {ctx.host.hostname}: {type(error).__name__}: {error}") from error
     finally:
         out.close()
         err.close()
@@ -59,7 +59,10 @@ class SshExecutor:
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
-            await asyncio.to_thread(kill_remote, ctx)
+            try:
+                await asyncio.to_thread(kill_remote, ctx)
+            except Exception as error:  # the job stays cancelled; say that its remote process may live on
+                note_failed_stop(ctx, error)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(work, 30)
             raise
