@@ -127,7 +127,7 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks side by side with the reference tools (not part of the default run)."""
-    session.install("packages/cm-common", "packages/cm-sbatch", "packages/cm-cc[service]")
-    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+    """Benchmarks side by side with the reference tools and the floors, then the report (not in the
+    default run): `nox -s bench -- --full` for the big sizes, `-- --docs` to refresh docs/benchmarks.md."""
+    session.install("packages/cm-common", "packages/cm-sbatch", "packages/cm-cc[service]", "matplotlib")
+    session.run("python", "benchmarks/run.py", *session.posargs)

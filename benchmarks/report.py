@@ -3,6 +3,8 @@ PNG plot (time against size) per benchmark that has more than one size.
 
     python benchmarks/report.py                # results/report.md and results/*.png
     python benchmarks/report.py --docs         # also docs/benchmarks.md and docs/img/bench-*.png
+
+``--docs`` keeps the page's text above its marker line and rewrites what follows it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 from _suite import RESULTS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-MARKERS = {"ours": "o-", "reference": "s--", "floor": "^:"}
+MARKER = "<!-- Everything below is written by `python benchmarks/report.py --docs`. -->"
+LINE_STYLES = {"ours": "o-", "reference": "s--", "floor": "^:"}
 
 
 def _seconds(value: float) -> str:
@@ -62,7 +65,8 @@ def plot(result: dict[str, Any], target: Path) -> bool:
     figure, axes = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     for s in result["series"]:
         sizes = [p["size"] for p in s["points"]]
-        axes.plot(sizes, [p["median"] for p in s["points"]], MARKERS.get(s["role"], "o-"), label=s["label"])
+        medians = [p["median"] for p in s["points"]]
+        axes.plot(sizes, medians, LINE_STYLES.get(s["role"], "o-"), label=s["label"])
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel(result["size_unit"])
@@ -118,9 +122,9 @@ def main() -> None:
     if "--docs" in sys.argv[1:]:
         images = DOCS / "img"
         images.mkdir(parents=True, exist_ok=True)
-        intro = (DOCS / "benchmarks.intro.md").read_text() if (DOCS / "benchmarks.intro.md").exists() else ""
-        body = build(results, "img/", images)
-        (DOCS / "benchmarks.md").write_text(intro + body)
+        page = DOCS / "benchmarks.md"
+        intro = page.read_text().partition(MARKER)[0] if page.exists() else "# Benchmarks\n\n"
+        page.write_text(intro + MARKER + "\n" + build(results, "img/", images))
         print(f"wrote {DOCS / 'benchmarks.md'}")
     shutil.rmtree(RESULTS / "__pycache__", ignore_errors=True)
 
