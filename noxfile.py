@@ -131,3 +131,50 @@ def bench(session: nox.Session) -> None:
     default run): `nox -s bench -- --full` for the big sizes, `-- --docs` to refresh docs/benchmarks.md."""
     session.install("packages/cm-common", "packages/cm-sbatch", "packages/cm-cc[service]", "matplotlib")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+# The core modules mutation testing covers, per package: pure logic and the adapters' decisions.
+MUTATION_TARGETS = {
+    "cm-common": ["_slurm.py", "_placeholders.py", "_variables.py", "_files.py"],
+    "cm-sbatch": ["_values.py", "_rules.py", "_sweep.py"],
+    "cm-cc": ["_dag.py", "_store.py", "_scheduler.py"],
+}
+_MUTMUT_CFG = """[mutmut]
+source_paths = src
+only_mutate =
+{only}
+pytest_add_cli_args_test_selection = tests
+pytest_add_cli_args =
+    -p
+    no:cacheprovider
+{markers}
+"""
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the core modules; not in the default run.
+
+    `nox -s mutation -- cm-common _slurm.py` picks a package and modules; `-- cm-cc --services`
+    also runs the tests that need Slurm, sshd or chromium. Each package is copied to a scratch
+    folder first, so the tree is never touched; the surviving mutants are listed at the end.
+    """
+    args = [a for a in session.posargs if a != "--services"]
+    names = [a for a in args if a in MUTATION_TARGETS] or list(MUTATION_TARGETS)
+    modules = [a for a in args if a.endswith(".py")]
+    markers = "" if "--services" in session.posargs else f"    -m\n    not ({SERVICE_MARKERS})"
+    session.install("mutmut>=3.3")
+    _install(session, *names)
+    for name in names:
+        work = Path(session.create_tmp()) / f"mutation-{name}"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(ROOT / "packages" / name, work, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "conftest.py", work / "conftest.py")  # the shared fixtures and services
+        shutil.copytree(ROOT / "services", work / "services")
+        module_dir = f"src/{name.replace('-', '_')}"
+        only = "\n".join(f"    {module_dir}/{m}" for m in modules or MUTATION_TARGETS[name])
+        (work / "setup.cfg").write_text(_MUTMUT_CFG.format(only=only, markers=markers))
+        (work / "pyproject.toml").unlink()  # mutmut would look for its settings there
+        with session.chdir(work):
+            session.run("mutmut", "run")
+            session.run("mutmut", "results")
