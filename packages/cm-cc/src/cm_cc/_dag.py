@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import graphlib
 from pathlib import Path
-
-import networkx as nx
 
 from cm_common import InputError
 
@@ -60,17 +59,15 @@ def check(jobs: list[Job], source: str) -> None:
             value = getattr(job, key)
             if value is not None and not Path(value).is_file():
                 raise InputError(f"{source}: job {job.name!r}: field {key}: no such file {value!r}")
-    graph(jobs, source)
+    refuse_cycles(jobs, source)
 
 
-def graph(jobs: list[Job], source: str = "workflow") -> nx.DiGraph:
-    """The dependency graph (an edge runs from a need to the job needing it); a cycle is an InputError."""
-    dag = nx.DiGraph()
-    dag.add_nodes_from(job.name for job in jobs)
-    dag.add_edges_from((need, job.name) for job in jobs for need in job.needs)
+def refuse_cycles(jobs: list[Job], source: str = "workflow") -> None:
+    """A cycle among the needs is an InputError naming it (``a -> b -> a``: a is needed by b, b by a).
+
+    The standard library's topological sort: networkx took a tenth of a second to import alone.
+    """
     try:
-        cycle = nx.find_cycle(dag)
-    except nx.NetworkXNoCycle:
-        return dag
-    path = " -> ".join([str(edge[0]) for edge in cycle] + [str(cycle[0][0])])
-    raise InputError(f"{source}: dependency cycle: {path}")
+        graphlib.TopologicalSorter({job.name: job.needs for job in jobs}).prepare()
+    except graphlib.CycleError as error:
+        raise InputError(f"{source}: dependency cycle: {' -> '.join(error.args[1])}") from None

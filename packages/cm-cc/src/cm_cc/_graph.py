@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import pydot
+from typing import TYPE_CHECKING, Any
 
 from cm_common import InputError, RuntimeFailure, Template, atomic_write_bytes
 
 from ._models import JobStatus, State
+
+if TYPE_CHECKING:
+    import pydot  # imported where a graph is drawn: checking and running without --graph need none
 
 COLOURS = {
     State.READY: "white",
@@ -59,14 +60,20 @@ def label_lookup(status: JobStatus, now: float | None = None) -> Callable[[str],
 
 
 def check_labels(labels: Mapping[str, str], default: str, source: str) -> None:
-    """Render every label template once so an unknown placeholder stops the run before it starts."""
+    """Render every distinct label template once (naming the first job that has it), so an unknown
+    placeholder stops the run before it starts."""
+    first: dict[str, str] = {}
     for name, text in labels.items():
+        first.setdefault(text or default, name)
+    for text, name in first.items():
         sample = JobStatus(name, State.READY, started=0.0, ended=0.0)
-        Template(text or default, f"{source}: label of {name}").render(label_lookup(sample))
+        Template(text, f"{source}: label of {name}").render(label_lookup(sample))
 
 
 def build(statuses: list[JobStatus], labels: Mapping[str, str], default: str = "{name}") -> pydot.Dot:
     """The graph of a run: one node per job, labelled from its template, filled by its state."""
+    import pydot
+
     dot = pydot.Dot("workflow", graph_type="digraph", rankdir="TB")
     dot.set_node_defaults(shape="box", style="rounded,filled", fontname="Helvetica")
     compiled: dict[str, Template] = {}
