@@ -138,7 +138,7 @@ def workflow_yaml(name: str = "demo", sleep: float = 0.0, fail: bool = False) ->
     body = f"echo '# cloudmesh status=running progress=50'; sleep {sleep}; echo hello from $CM_CC_JOB"
     jobs = [
         {"name": "a", "exec": body},
-        {"name": "b", "exec": body + ("; exit 3" if fail else ""), "needs": ["a"]},
+        {"name": "b", "exec": body + ("; echo b broke >&2; exit 3" if fail else ""), "needs": ["a"]},
         {"name": "c", "exec": body, "needs": ["a"]},
         {"name": "d", "exec": body, "needs": ["b", "c"]},
     ]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 from helpers import cli, gone, wait_until, write_workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,7 +85,8 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     flow.run()
     job = flow.status()[0]
     assert job.state == State.TIMEOUT and job.message == "timed out after 2 s"
-    assert gone(job.pid or 0)
+    assert job.pid is not None and job.pid > 1
+    assert gone(job.pid)
     children = [int(pid) for pid in (tmp_path / "child.pid").read_text().split()]
     assert children and all(gone(pid) for pid in children)
 
@@ -217,11 +219,17 @@ def test_settings_give_the_default_parallelism(tmp_path: Path, cm_home: Path) ->
     assert result.returncode == 2 and "field cc.parallel" in result.stderr
 
 
-def test_a_broken_event_hook_does_not_stop_the_run() -> None:
+def test_a_broken_event_hook_does_not_stop_the_run(caplog: pytest.LogCaptureFixture) -> None:
+    heard: list[tuple[str | None, str]] = []
+
     def broken(event: Event) -> None:
+        heard.append((event.job, event.state))
         raise ValueError("hook bug")
 
     assert Workflow("hooked", [Job(name="a", exec="true")]).run(on_event=broken).state == "done"
+    assert heard[0] == (None, "running") and ("a", "done") in heard and heard[-1] == (None, "done")
+    logged = [r for r in caplog.records if "on_event hook" in r.message and r.exc_info]
+    assert len(logged) == len(heard) and all(str(r.exc_info[1]) == "hook bug" for r in logged if r.exc_info)
 
 
 @settings(max_examples=12, deadline=None)

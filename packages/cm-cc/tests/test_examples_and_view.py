@@ -46,4 +46,5 @@ def test_live_view_counts_states_and_draws_running_bars() -> None:
     console.print(view)
     text = console.export_text()
     assert "ready 1" in text and "running 1" in text and "done 1" in text
-    assert "b" in text.splitlines()[1]
+    name, bar = text.splitlines()[1].split()
+    assert (name, bar.count("━")) == ("b", 12)  # the running job, its bar 40% of 30 cells

@@ -127,7 +127,9 @@ def test_failure_skips_dependents_and_end_reports_failed(api: httpx.Client) -> N
     assert jobs["b"]["state"] == "failed" and jobs["b"]["exit_code"] == 3
     assert jobs["c"]["state"] == "done" and jobs["d"]["state"] == "skipped"
     stderr = api.get(f"api/runs/{run}/jobs/b/log", params={"stream": "stderr"})
-    assert stderr.status_code == 200
+    assert stderr.status_code == 200 and stderr.json()["text"] == "b broke\n"
+    stdout = api.get(f"api/runs/{run}/jobs/b/log").json()["text"]
+    assert stdout.endswith("hello from b\n") and "broke" not in stdout
 
 
 def _states(api: httpx.Client, run: str) -> dict[str, str]:

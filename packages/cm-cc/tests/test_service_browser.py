@@ -74,7 +74,7 @@ def test_gui_upload_run_and_watch_it_turn_green(page, server: Server, tmp_path: 
     page.wait_for_url("**/runs/*")
 
     page.wait_for_selector("#graph svg g.node")
-    assert page.get_attribute('tr[data-job="report"]', "data-state") in (None, "ready")
+    assert page.inner_text('tr[data-job="report"] .state') == "ready"  # the row is there, waiting
     assert page.evaluate(NODE_FILL, "report") == "white"
     page.wait_for_function(f"() => ({NODE_FILL})('fetch') === 'palegreen'", timeout=60_000)
     page.wait_for_selector('tr[data-job="fetch"][data-state="done"]', timeout=60_000)
@@ -90,9 +90,14 @@ def test_gui_upload_run_and_watch_it_turn_green(page, server: Server, tmp_path: 
     page.wait_for_function("() => document.querySelector('#log').textContent.includes('hello from train')")
     assert page.is_disabled("#cancel") and page.is_disabled("#resume")
 
+    assert [page.evaluate(NODE_FILL, name) for name in ("fetch", "train", "plot", "report")] == [
+        "palegreen"
+    ] * 4
     shot = tmp_path / "cc-gui.png"
     page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    head = shot.read_bytes()[:24]  # a PNG of the whole page: signature, then IHDR's width and height
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and width == 1400 and height >= 1000
     if os.environ.get("CM_UPDATE_DOCS_IMAGES"):  # refresh the docs picture only when asked
         shutil.copy(shot, DOCS_IMAGE)
 

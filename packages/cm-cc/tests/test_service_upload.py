@@ -42,6 +42,9 @@ def test_archive_with_scripts_uploads_and_runs(api: httpx.Client, pack) -> None:
 def test_archive_in_one_top_folder_uploads(api: httpx.Client) -> None:
     nested = {f"packed/{name}": data for name, data in GOOD.items()}
     assert api.post("api/workflows", content=_tar(nested)).status_code == 201
+    run = api.post("api/workflows/packed/runs").json()["id"]  # the scripts were found under the top folder
+    assert wait_state(api, run, ("done", "failed"))["counts"] == {"done": 2}
+    assert api.get(f"api/runs/{run}/jobs/hello/log").json()["text"].endswith("packed hello\n")
 
 
 ATTACKS = [

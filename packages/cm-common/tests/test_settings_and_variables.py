@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -6,11 +5,17 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+import cm_common
 from cm_common import InputError, Variables, load_settings
 
 
-def test_cm_home_follows_environment(cm_home: Path) -> None:
-    assert os.fspath(cm_home) == os.environ["CM_HOME"]
+def test_cm_home_follows_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CM_HOME", str(tmp_path / "elsewhere"))
+    assert cm_common.cm_home() == tmp_path / "elsewhere"
+    assert cm_common.settings_path() == tmp_path / "elsewhere" / "settings.yaml"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CM_HOME")
+    assert cm_common.cm_home() == tmp_path / "home" / ".cm"
 
 
 def test_defaults_then_file_then_environment(cm_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
