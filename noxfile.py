@@ -29,6 +29,7 @@ nox.options.sessions = [
     "integration",
     "example",
     "docs",
+    "wheels",
 ]
 
 
@@ -120,9 +121,77 @@ def example(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the mkdocs site strictly."""
+    """Build the mkdocs site strictly; `nox -s docs -- serve` serves it on 127.0.0.1:8000 instead."""
     session.install("mkdocs")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+        return
     session.run("mkdocs", "build", "--strict", "--site-dir", str(Path(session.create_tmp()) / "site"))
+
+
+def _build(session: nox.Session) -> list[Path]:
+    """Build every package's wheel and sdist into dist/ and check them with twine; return the wheels."""
+    session.install("build", "hatchling", "twine")
+    dist = ROOT / "dist"
+    for name in PACKAGES:
+        for old in dist.glob(f"{name.replace('-', '_')}-*"):
+            old.unlink()
+        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), f"packages/{name}")
+    built = [path for name in PACKAGES for path in dist.glob(f"{name.replace('-', '_')}-*")]
+    session.run("twine", "check", "--strict", *map(str, built))
+    return sorted(path for path in built if path.suffix == ".whl")
+
+
+@nox.session
+def dev(session: nox.Session) -> None:
+    """A development venv in .nox/dev: every package editable with its test extra, ruff and mypy."""
+    session.install("ruff", "mypy", "types-PyYAML")
+    session.install("-e", "packages/cm-common[test]")
+    session.install(
+        *(arg for name in PACKAGES if name != "cm-common" for arg in ("-e", f"packages/{name}[test]"))
+    )
+    session.log(f"ready: source {Path(session.virtualenv.location).relative_to(ROOT)}/bin/activate")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of every package in dist/, checked: `pip install --find-links dist cm-sbatch`."""
+    _build(session)
+
+
+# Run inside each fresh venv: the wheel's public API imports (every name in __all__) and its
+# console scripts answer --help and --version (with the wheel's version); no other cm package came.
+_WHEEL_CHECK = """
+import importlib, importlib.metadata as m, subprocess, sys
+name, module = sys.argv[1], sys.argv[2]
+package = importlib.import_module(module)
+missing = [n for n in getattr(package, "__all__", []) if not hasattr(package, n)]
+assert not missing, f"{module}.__all__ names missing: {missing}"
+dist = m.distribution(name)
+cm = sorted(d.metadata["Name"] for d in m.distributions() if d.metadata["Name"].startswith("cm-"))
+allowed = {name, "cm-common"}
+assert set(cm) <= allowed, f"{name} pulled in {sorted(set(cm) - allowed)}"
+for script in [e.name for e in dist.entry_points if e.group == "console_scripts"]:
+    path = f"{sys.prefix}/bin/{script}"
+    subprocess.run([path, "--help"], check=True, capture_output=True)
+    shown = subprocess.run([path, "--version"], check=True, capture_output=True, text=True).stdout
+    assert f"{name} {dist.version}" in shown, f"{script} --version said {shown!r}"
+print(f"{name} {dist.version}: {module} imports, its commands answer --help and --version")
+"""
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build every package, then install each wheel alone into a fresh venv and try it there."""
+    for wheel in _build(session):
+        module = wheel.name.split("-")[0]
+        name = module.replace("_", "-")
+        venv = Path(session.create_tmp()) / f"wheel-{name}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run("python", "-m", "venv", str(venv))
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--find-links", str(ROOT / "dist")]
+        session.run(*pip, name, external=True)
+        session.run(str(venv / "bin" / "python"), "-c", _WHEEL_CHECK, name, module, external=True)
 
 
 @nox.session
