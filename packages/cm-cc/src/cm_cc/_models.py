@@ -99,16 +99,17 @@ class Job(_Checked):
     script: str | None = None
     python: str | None = None
     notebook: str | None = None
-    parameters: dict[str, Any] = {}
+    # factories, not {} and []: pydantic deep-copies a mutable default for every job
+    parameters: dict[str, Any] = Field(default_factory=dict)
     sweep: str | None = None
-    needs: list[str] = []
-    env: dict[str, str] = {}
+    needs: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
     workdir: str | None = None
     retries: int = Field(default=0, ge=0)
     backoff: float = Field(default=1.0, ge=0)
     timeout: float | None = Field(default=None, gt=0)
     label: str | None = None
-    resources: dict[str, str | int] = {}
+    resources: dict[str, str | int] = Field(default_factory=dict)
     experiment: ExperimentRef | None = None
 
     @field_validator("env")
