@@ -112,4 +112,4 @@ def cloudmesh_cc_run(home: Path, count: int, chain: bool) -> Run | None:
         flow.rename(folder / "bench.yaml")
 
     env = {**os.environ, "HOME": str(home)}
-    return Run([str(python), str(driver)], home, env, before=before)
+    return Run([str(python), str(driver)], home, env, before=before, warm=False)

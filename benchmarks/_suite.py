@@ -52,6 +52,7 @@ class Run:
     env: dict[str, str] | None = None
     before: Callable[[], None] | None = None
     check: Callable[[], None] | None = None  # raises when the command did not do its work
+    warm: bool = True  # False: no untimed first run (for a reference that takes half a minute)
 
 
 def timed(run: Run) -> tuple[float, float]:
@@ -104,7 +105,8 @@ def measure(size: int, runs: Sequence[tuple[Series, Run]], repeat: int = REPEAT,
     """Time each run ``repeat`` times, round-robin, and add the results to its series; ``warm``: run
     each once untimed first (the first size of a script: file caches and byte-code, alike for all)."""
     for _, run in runs if warm else ():
-        timed(run)
+        if run.warm:
+            timed(run)
     seconds: list[list[float]] = [[] for _ in runs]
     rss: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
