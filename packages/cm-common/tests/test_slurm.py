@@ -17,9 +17,11 @@ from cm_common import (
     CommandResult,
     InputError,
     RuntimeFailure,
+    SlurmJob,
     SlurmSettings,
     job_states,
     load_slurm_settings,
+    max_array_size,
     run_here,
     sbatch,
     scancel,
@@ -76,6 +78,7 @@ def test_queries_name_only_our_jobs_and_never_read_others(slurm: str, tmp_path: 
             f"{array}_2": "PENDING",
             "999999": "UNKNOWN",
         }
+        assert all(key == job.id for key, job in states.items())
         assert states[failed].exit_code == "3:0"
         outside = {*others, other_array}
         for args, stdout in recorder.calls:
@@ -207,3 +210,116 @@ def test_tasks_of_an_array_cancelled_before_it_started_are_cancelled(slurm: str,
         f"{array}_1": "CANCELLED",
     }
     assert [args[args.index("-j") + 1] for args, _ in recorder.calls] == [f"{array}_0,{array}_1", array]
+
+
+def test_each_retry_waits_twice_as_long_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin", "squeue", "echo 'squeue: error: Socket timed out on send/recv' >&2; exit 1"
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    caplog.set_level("INFO", logger="cm_common.slurm")
+    with pytest.raises(RuntimeFailure, match=r"\(squeue: error: Socket timed out on send/recv; 3 tries"):
+        job_states(["1"], settings=FAST)
+    assert [r.getMessage() for r in caplog.records] == [
+        "squeue: squeue: error: Socket timed out on send/recv; asking again in 0.05 s",
+        "squeue: squeue: error: Socket timed out on send/recv; asking again in 0.1 s",
+    ]
+
+
+def test_sacct_answers_for_what_squeue_no_longer_knows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin", "squeue", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1"
+    )
+    _stand_in(
+        bin_dir,
+        "sacct",
+        "printf '5|FAILED by 0|00:00:03|2:0|vm\\n6|COMPLETED|00:01:00|0:0|vm\\n9|X|0|0|vm\\n'",
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    states = job_states(["5", "6", "7"], settings=FAST)
+    assert states == {
+        "5": SlurmJob("5", "FAILED", "00:00:03", "2:0", "vm"),
+        "6": SlurmJob("6", "COMPLETED", "00:01:00", "0:0", "vm"),
+        "7": SlurmJob("7", "UNKNOWN"),
+    }
+    assert states["5"].finished and not states["7"].finished
+
+
+def test_without_accounting_the_jobs_stay_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin", "squeue", "echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1"
+    )
+    _stand_in(bin_dir, "sacct", "echo 'Slurm accounting storage is disabled' >&2; exit 1")
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    assert job_states(["5"], settings=FAST) == {"5": SlurmJob("5", "UNKNOWN")}
+
+
+def test_exit_codes_from_squeue_wait_statuses() -> None:
+    from cm_common._slurm import _exit_code
+
+    assert [_exit_code(raw) for raw in ("0", "768", "9", "3:0", "")] == ["0:0", "3:0", "0:9", "3:0", ""]
+
+
+def test_scancel_says_why_it_failed_but_not_for_jobs_already_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin",
+        "scancel",
+        "echo 'scancel: error: Kill job error on job id 5: Access/permission denied' >&2; exit 1",
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    with pytest.raises(
+        RuntimeFailure, match=r"^scancel failed: scancel: error: Kill job error on job id 5: Access"
+    ):
+        scancel(["5"])
+    _stand_in(bin_dir, "scancel", "echo 'scancel: error: Invalid job id specified' >&2; exit 1")
+    scancel(["5"])
+    assert _calls(bin_dir) == 2
+
+
+def test_sbatch_takes_the_id_before_a_cluster_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin", "sbatch", 'pwd > "$0.cwd"; echo "$@" > "$0.args"; echo "77;cluster"'
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    (tmp_path / "work").mkdir()
+    assert sbatch(tmp_path / "job.sh", ["-p", "debug"], cwd=tmp_path / "work") == "77"
+    assert (bin_dir / "sbatch.cwd").read_text() == f"{tmp_path / 'work'}\n"
+    assert (bin_dir / "sbatch.args").read_text() == f"--parsable -p debug {tmp_path / 'job.sh'}\n"
+
+
+@pytest.mark.slurm
+def test_sbatch_submits_from_its_folder_and_max_array_size_is_the_clusters(
+    slurm: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "job.sh"
+    script.write_text("#!/bin/bash\npwd > where.txt\n")
+    (tmp_path / "work").mkdir()
+    job = sbatch(script, ["-p", slurm, "-o", "/dev/null"], cwd=tmp_path / "work")
+    _finished(job)
+    assert (tmp_path / "work" / "where.txt").read_text() == f"{tmp_path / 'work'}\n"
+    config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, check=True).stdout
+    limit = (
+        next(line for line in config.splitlines() if line.startswith("MaxArraySize")).split("=")[1].strip()
+    )
+    assert max_array_size() == int(limit)
+
+
+def test_max_array_size_is_1001_when_slurm_does_not_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = _stand_in(
+        tmp_path / "bin", "scontrol", "echo 'scontrol: error: Unable to contact slurm controller' >&2; exit 1"
+    )
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "settings.yaml").write_text("slurm: {timeout: 1, retries: 0}\n")
+    monkeypatch.setenv("CM_HOME", str(tmp_path / "home"))
+    assert max_array_size() == 1001
+    _stand_in(bin_dir, "scontrol", "echo 'MaxArraySize            = 77'")
+    assert max_array_size() == 77
