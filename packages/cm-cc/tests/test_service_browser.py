@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from service_fixtures import Server, server_fixture  # noqa: F401
+from service_fixtures import Server, open_server_fixture, server_fixture, workflow_yaml  # noqa: F401
 
 pytestmark = pytest.mark.browser
 DOCS_IMAGE = Path(__file__).resolve().parents[3] / "docs" / "img" / "cc-gui.png"
@@ -133,3 +134,52 @@ def test_gui_run_list_follows_new_runs(page, server: Server) -> None:  # type: i
     page.wait_for_selector(f'tr[data-run="{run}"] .state-running', timeout=30_000)
     page.wait_for_selector(f'tr[data-run="{run}"] .state-done', timeout=30_000)
     assert page.inner_text(f'tr[data-run="{run}"] a') == run
+
+
+ATTACK = """async ([target, text]) => {
+  // what any page may send without a CORS preflight: a no-cors text/plain write, then a body-less one
+  await fetch(target + "api/workflows?name=evil", {method: "POST", mode: "no-cors",
+                                                   headers: {"Content-Type": "text/plain"}, body: text});
+  await fetch(target + "api/workflows/mine/runs", {method: "POST", mode: "no-cors"});
+  await fetch(target + "api/workflows/mine", {method: "DELETE", mode: "no-cors"}).catch(() => null);
+  return "sent";
+}"""
+
+
+def test_a_page_of_another_origin_cannot_write(chromium: str, open_server: Server, tmp_path: Path) -> None:
+    """The attack of the issue: a page on another loopback port writes to a --no-auth server."""
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    with open_server.client() as api:
+        assert api.post("api/workflows", content=workflow_yaml("mine")).status_code == 201
+    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title><p>hello</p>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    evil = yaml.safe_dump({"name": "evil", "jobs": [{"name": "x", "exec": f"touch {tmp_path}/pwned"}]})
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=chromium, args=ARGS)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{other.server_address[1]}/index.html")
+            assert page.evaluate(ATTACK, [open_server.url, evil]) == "sent"
+            # a form of that page (text/plain, as a no-cors fetch can do no more) posts across too
+            with page.expect_navigation():
+                page.evaluate(
+                    """([target, text]) => { const form = document.createElement("form");
+                    form.method = "post"; form.enctype = "text/plain"; form.action = target + "api/workflows";
+                    const field = document.createElement("input"); field.name = text; field.value = "";
+                    form.appendChild(field); document.body.appendChild(form); form.submit(); }""",
+                    [open_server.url, evil],
+                )
+            assert "cross-origin write" in page.content()  # the refusal, shown instead of a result
+            browser.close()
+    finally:
+        other.shutdown()
+    with open_server.client() as api:
+        assert [w["name"] for w in api.get("api/workflows").json()] == ["mine"]
+        assert api.get("api/runs").json() == []
+    assert not (tmp_path / "pwned").exists()

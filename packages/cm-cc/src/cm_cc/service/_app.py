@@ -38,7 +38,7 @@ _SECURITY_HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # with no-referrer a browser sends "Origin: null" on form posts
 }
 _STATUS = {NotFound: 404, Exists: 409, Conflict: 409, BadUpload: 400, TooLarge: 413}
 MAX_BODY: int = CcSettings.model_fields["max_body"].default
@@ -137,7 +137,7 @@ async def _crash(request: Request, error: Exception) -> Response:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding CSP, nosniff, no framing and no referrer to every answer (streams too)."""
+    """ASGI middleware adding CSP, nosniff, no framing and a same-origin referrer to every answer (streams too)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
