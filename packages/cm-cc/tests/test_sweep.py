@@ -85,5 +85,5 @@ def test_a_bad_manifest_line_names_file_line_and_field(tmp_path: Path) -> None:
 def test_sweep_jobs_take_kind_and_resources() -> None:
     job = Job(name="s", sweep="x", kind="slurm", resources={"partition": "debug", "time": "00:01:00"})
     assert job.resources["time"] == "00:01:00"
-    with pytest.raises(InputError, match="Job: field resources: .*not an sbatch option name: .--wrap."):
+    with pytest.raises(InputError, match=r"Job: field resources: .*not an sbatch option name: .--wrap."):
         Job(name="s", exec="true", kind="slurm", resources={"--wrap": "x"})
