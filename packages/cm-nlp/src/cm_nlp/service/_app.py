@@ -135,8 +135,8 @@ def wordcloud_post(body: WordcloudRequest) -> Response:
 @router.get("/wordcloud", response_class=Response)
 def wordcloud_get(
     text: Annotated[str, Query(min_length=1, max_length=MAX_TEXT)],
-    width: Annotated[int, Query(ge=16, le=4000)] = 800,
-    height: Annotated[int, Query(ge=16, le=4000)] = 400,
+    width: Annotated[int, Query(ge=16, le=2000)] = 800,
+    height: Annotated[int, Query(ge=16, le=2000)] = 400,
 ) -> Response:
     """A word cloud (image/png) of a text given in the query."""
     return _cloud(WordcloudRequest(text=text, width=width, height=height))

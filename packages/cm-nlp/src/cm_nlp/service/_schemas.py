@@ -40,7 +40,7 @@ class WordcloudRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_CLOUD_TEXT)
-    width: int = Field(default=800, ge=16, le=4000)
-    height: int = Field(default=400, ge=16, le=4000)
+    width: int = Field(default=800, ge=16, le=2000)
+    height: int = Field(default=400, ge=16, le=2000)
     max_words: int = Field(default=200, ge=1, le=2000)
     format: Literal["png", "svg"] = "png"
