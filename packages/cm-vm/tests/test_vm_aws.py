@@ -124,3 +124,26 @@ def test_unreachable_endpoint_is_a_runtime_failure(cm_home: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cloud down: list failed:")
     assert "Traceback" not in result.stderr
+
+
+def test_list_follows_every_page(aws: str, moto_server: MotoServer) -> None:
+    from libcloud.compute.base import NodeImage, NodeSize
+
+    from cm_vm._compat import CompatEC2NodeDriver
+
+    driver = CompatEC2NodeDriver(
+        "testing",
+        "x",
+        region="us-east-1",
+        host="127.0.0.1",
+        port=moto_server.port,
+        secure=False,
+        signature_version="4",
+    )
+    size = NodeSize("t2.micro", "t2.micro", 0, 0, None, 0.0, driver)
+    image = NodeImage(moto_server.image, "x", driver)
+    for index in range(110):  # one reservation each; moto's pages hold 100
+        driver.create_node(name=f"p{index:03d}", image=image, size=size)
+    assert len(driver.list_nodes()) == 100  # libcloud alone reads the first page only
+    listed = records("list", "--cloud", aws, "--refresh")
+    assert sorted(vm["name"] for vm in listed) == [f"p{index:03d}" for index in range(110)]

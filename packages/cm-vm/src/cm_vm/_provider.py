@@ -130,7 +130,12 @@ class Provider:
 
     def vms(self) -> list[Vm]:
         """Every VM the provider reports, terminated ones left out."""
-        nodes = self._do("list", self.driver.list_nodes)
+        if self.kind.provider == "ec2":
+            from ._compat import list_nodes
+
+            nodes = self._do("list", lambda: list_nodes(self.driver))
+        else:
+            nodes = self._do("list", self.driver.list_nodes)
         return [vm for vm in map(self.vm, nodes) if vm.state != "terminated"]
 
     def act(self, vm: Vm, action: str) -> None:

@@ -16,7 +16,6 @@ from cm_common import run as run_app
 from . import _config, _ssh, _sshconfig, _vms
 from ._inventory import Inventory
 from ._provider import Provider
-from ._version import __version__
 
 app = typer.Typer(
     name="vm",
@@ -36,21 +35,6 @@ NamesArgument = Annotated[
 ]
 NameArgument = Annotated[str | None, typer.Argument(help="VM name (default: the last booted)")]
 LimitOption = Annotated[int, typer.Option("--limit", help="rows shown in a table (0: all)")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"cm-vm {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
-    ] = False,
-) -> None:
-    """Virtual machines on any cloud."""
 
 
 @contextmanager
