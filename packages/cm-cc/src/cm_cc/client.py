@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, NoReturn
 
 import httpx
+from httpx_sse import SSEError, connect_sse
 
 from cm_common import CmError
 
@@ -143,21 +144,15 @@ class Client:
     def events(self, run: str) -> Iterator[tuple[str, Any]]:
         """The run's Server-Sent Events as (event, data) pairs, until its end."""
         try:
-            with self._http.stream("GET", f"api/runs/{run}/events", timeout=None) as response:
-                if response.is_error:
-                    response.read()
-                    self._raise(response)
-                event, data = "message", []
-                for line in response.iter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data.append(line[5:].strip())
-                    elif not line and data:
-                        yield event, json.loads("\n".join(data))
-                        event, data = "message", []
-        except httpx.HTTPError as error:
-            raise ServiceError(f"{self.url}: {error.__class__.__name__}: {error}") from None
+            with connect_sse(self._http, "GET", f"api/runs/{run}/events", timeout=None) as source:
+                if source.response.is_error:
+                    source.response.read()
+                    self._raise(source.response)
+                for message in source.iter_sse():
+                    if message.data:
+                        yield message.event, json.loads(message.data)
+        except (httpx.HTTPError, SSEError) as error:
+            raise ServiceError(f"{self.url}: {error.__class__.__name__}: {error}") from error
 
     def _raise(self, response: httpx.Response) -> NoReturn:
         try:
