@@ -166,3 +166,19 @@ def test_rate_limit_spaces_the_call_starts() -> None:
 def test_local_provider_says_how_to_install() -> None:
     with pytest.raises(cm_nlp.NotInstalled, match="pip install argostranslate"):
         cm_nlp.translate("hello", source="en", target="de", provider="local")
+
+
+def test_listing_providers_imports_none_of_their_libraries(cm_home: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cm_nlp, cm_nlp.cli; names = cm_nlp.provider_names(); "
+        "heavy = ['deep_translator', 'vaderSentiment', 'wordcloud', 'matplotlib', 'fastapi', 'requests']; "
+        "print(len(names), [m for m in heavy if m in sys.modules])"
+    )
+    env = {"CM_HOME": str(cm_home), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    count, loaded = done.stdout.split(" ", 1)
+    assert int(count) >= 14 and loaded.strip() == "[]"
