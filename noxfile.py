@@ -199,7 +199,12 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with the reference tools and the floors, then the report (not in the
     default run): `nox -s bench -- --full` for the big sizes, `-- --docs` to refresh docs/benchmarks.md."""
     session.install(
-        "packages/cm-common", "packages/cm-sbatch", "packages/cm-cc[service]", "packages/cm-nlp", "matplotlib"
+        "packages/cm-common",
+        "packages/cm-sbatch",
+        "packages/cm-cc[service]",
+        "packages/cm-nlp",
+        "packages/cm-vm[test]",  # bench_vm.py runs a moto EC2 server
+        "matplotlib",
     )
     session.run("python", "benchmarks/run.py", *session.posargs)
 
