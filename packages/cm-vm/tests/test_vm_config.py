@@ -166,3 +166,12 @@ def test_a_new_libcloud_cloud_is_a_settings_entry(cm_home: Path) -> None:
     rows = {r["cloud"]: r for r in yaml.safe_load(result.stdout)}
     assert rows["do"]["provider"] == "digital_ocean"
     assert rows["do"]["status"] == "missing: credential key (set credentials.key)"
+
+
+def test_import_of_a_malformed_entry_names_it(tmp_path: Path, cm_home: Path) -> None:
+    source = tmp_path / "cloudmesh.yaml"
+    source.write_text("cloudmesh:\n  cloud:\n    aws:\n      cm: {kind: aws}\n      credentials: oops\n")
+    result = cli("config", "import", str(source))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {source}: cloudmesh.cloud.aws.credentials: expected a mapping"
+    assert not (cm_home / "settings.yaml").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from cm_common import (
     InputError,
@@ -98,7 +99,12 @@ def save(entries: dict[str, dict[str, Any]]) -> Path:
             raise InputError(f"{path}: expected a mapping at the top")
         section = data.get("clouds") or {}
         section.update(entries)
-        Clouds.model_validate(section)
+        try:
+            Clouds.model_validate(section)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise InputError(f"imported cloud entry {where}: {problem['msg']}") from None
         data["clouds"] = section
         atomic_write_text(path, yaml.safe_dump(data, sort_keys=False), mode=0o600)
     return path
@@ -168,9 +174,12 @@ def from_cloudmesh(name: str, entry: Any, source: str) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise InputError(f"{source}: cloudmesh.cloud.{name}: expected a mapping")
     cm, default, creds = (entry.get(key) or {} for key in ("cm", "default", "credentials"))
+    for key, value in (("cm", cm), ("default", default), ("credentials", creds)):
+        if not isinstance(value, dict):
+            raise InputError(f"{source}: cloudmesh.cloud.{name}.{key}: expected a mapping")
     kind = str(cm.get("kind") or name)
     kind = {"ec2": "aws", "gce": "google", "azure_arm": "azure", "chameleon": "openstack"}.get(kind, kind)
-    auth = creds.get("auth") or {}
+    auth = creds["auth"] if isinstance(creds.get("auth"), dict) else {}
     flat = {**creds, **auth}
     secrets = {
         ours: str(flat[theirs])
