@@ -31,7 +31,9 @@ def free_port() -> int:
 def running(app: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yield its base URL; stop it after."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -60,7 +60,10 @@ def test_post_json_with_required_and_default_parameters(http: httpx.Client) -> N
     assert extra.status_code == 422 and "body.z: Extra inputs are not permitted" in extra.json()["detail"]
     wrong = http.post("add", json={"x": "one"})
     assert wrong.status_code == 422 and wrong.json()["detail"].startswith("body.x:")
-    assert http.post("add", content=b"{bad json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        http.post("add", content=b"{bad json", headers={"content-type": "application/json"}).status_code
+        == 422
+    )
     assert http.post("add", json={"x": 1, "y": "NaN"}).status_code == 422
 
 
@@ -71,7 +74,9 @@ def test_value_errors_are_400_and_other_errors_500_without_traceback(url: str) -
         assert refused.json() == {"detail": "ValueError: y must not be zero"}
         overflow = http.post("add", json={"x": 1e308, "y": 1e308})
         assert overflow.status_code == 500
-        assert overflow.json() == {"detail": "add returned a number JSON cannot hold (inf or nan): ValueError"}
+        assert overflow.json() == {
+            "detail": "add returned a number JSON cannot hold (inf or nan): ValueError"
+        }
         assert "Traceback" not in overflow.text
 
 
@@ -94,7 +99,9 @@ def test_async_is_awaited_none_is_204(http: httpx.Client) -> None:
 
 def test_get_with_a_query_string_for_scalar_functions(http: httpx.Client) -> None:
     assert http.get("days_between", params={"start": "2024-01-01", "end": "2024-03-01"}).json() == 60
-    assert http.get("paint", params={"color": "red", "shade": "dark", "alpha": 0.5}).json() == "dark red at 0.50"
+    assert (
+        http.get("paint", params={"color": "red", "shade": "dark", "alpha": 0.5}).json() == "dark red at 0.50"
+    )
     assert http.get("paint", params={"color": "blue"}).status_code == 422
     assert http.get("paint", params={"color": "red", "shade": "pale"}).status_code == 422
     wrong_method = http.post("paint", json={"color": "red"})
@@ -169,7 +176,10 @@ def test_uploads_have_safe_names_and_a_size_limit(http: httpx.Client) -> None:
     assert http.post("word_count", files={"text": ("t.txt", b"one two three")}, headers=CSRF).json() == 3
     binary = http.post("upper", files={"data": ("d", b"abc")}, headers=CSRF)
     assert binary.content == b"ABC" and binary.headers["content-type"] == "application/octet-stream"
-    assert http.post("checksum", files={"file": ("a", b"x")}, data={"algorithm": "x"}, headers=CSRF).status_code == 400
+    assert (
+        http.post("checksum", files={"file": ("a", b"x")}, data={"algorithm": "x"}, headers=CSRF).status_code
+        == 400
+    )
 
 
 def test_the_guard_refuses_cross_site_and_oversized_requests(http: httpx.Client) -> None:
@@ -183,7 +193,9 @@ def test_the_guard_refuses_cross_site_and_oversized_requests(http: httpx.Client)
     assert form.status_code == 415
     huge = http.post("total", json={"values": list(range(300_000))})
     assert huge.status_code == 413
-    preflight = http.options("add", headers={"origin": "http://evil.example", "access-control-request-method": "POST"})
+    preflight = http.options(
+        "add", headers={"origin": "http://evil.example", "access-control-request-method": "POST"}
+    )
     assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
     assert http.post("Model/loads", headers=CSRF).headers["x-content-type-options"] == "nosniff"
     bodyless = http.post("Model/loads")
