@@ -80,7 +80,7 @@ def test_batch_goes_on_past_failures_and_reports_each(libre_settings: LibreServe
     broken, late = results[1], results[3]
     assert isinstance(broken, Failure) and isinstance(late, Failure)
     assert (broken.index, broken.timeout, "HTTP 500" in broken.error) == (1, False, True)
-    assert (late.index, late.timeout, "within 0.5 s" in late.error) == (3, True, True)
+    assert (late.index, late.timeout, "within 1 s" in late.error) == (3, True, True)
     assert libre_settings.calls["!500 broken"] == 3  # 1 + 2 retries of a transient 5xx
     assert libre_settings.calls["!flaky then fine"] == 2  # a 503, retried once
     assert libre_settings.calls["one"] == 1  # a text twice in a batch is sent once
@@ -89,9 +89,9 @@ def test_batch_goes_on_past_failures_and_reports_each(libre_settings: LibreServe
 
 def test_timeout_and_server_error_raise_for_one_text(libre_settings: LibreServer) -> None:
     started = time.perf_counter()
-    with pytest.raises(ProviderTimeout, match=r"no answer within 0\.5 s"):
+    with pytest.raises(ProviderTimeout, match=r"no answer within 1 s"):
         cm_nlp.translate("!slow one", target="de")
-    assert time.perf_counter() - started < 1.5 * 3  # three attempts of 0.5 s, not the server's 1.5 s each
+    assert time.perf_counter() - started < 2.5 * 3  # three attempts of 1 s, not the server's 2.5 s each
     with pytest.raises(ProviderError, match="HTTP 500"):
         cm_nlp.translate("!500 one", target="de")
 
@@ -149,6 +149,7 @@ def test_concurrency_limit_per_provider(libre_settings: LibreServer, cm_home: Pa
 def test_rate_limit_spaces_the_call_starts() -> None:
     limiter = Limiter(concurrency=4, rate=20.0)
     starts: list[float] = []
+    began = time.monotonic()
 
     def call() -> None:
         with limiter.slot():
@@ -159,8 +160,8 @@ def test_rate_limit_spaces_the_call_starts() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
-    assert min(gaps) >= 0.045  # 1 / 20 s apart, give or take the clock
+    assert len(starts) == 5
+    assert max(starts) - began >= 4 * 0.05 - 0.005  # the fifth start waits for four intervals of 1 / 20 s
 
 
 def test_local_provider_says_how_to_install() -> None:
