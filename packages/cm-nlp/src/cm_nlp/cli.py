@@ -98,7 +98,7 @@ def translate(
     limit: LimitOption = 20,
     output: OutputOption = None,
 ) -> None:
-    """Translate texts: ``cm-nlp translate --provider google --from en --to de hello``."""
+    """Translate texts, e.g. cm-nlp translate --provider google --from en --to de hello."""
     from ._models import Failure, TranslationResult
     from ._translate import translate_many
 
