@@ -73,6 +73,9 @@ def check(jobs: list[Job], source: str) -> None:
             value = getattr(job, key)
             if value is not None and not Path(value).is_file():
                 raise InputError(f"{source}: job {job.name!r}: field {key}: no such file {value!r}")
+        runs_here = job.kind == "local" or (job.kind == "slurm" and not job.host)
+        if runs_here and job.workdir is not None and not Path(job.workdir).is_dir():
+            raise InputError(f"{source}: job {job.name!r}: field workdir: no such folder {job.workdir!r}")
     refuse_cycles(jobs, source)
 
 

@@ -1,18 +1,23 @@
-"""The workflow graph as DOT, SVG or PNG (pydot + graphviz ``dot``), nodes coloured by state."""
+"""The workflow graph as DOT, SVG or PNG (pydot + graphviz ``dot``), nodes coloured by state.
+
+Labels are :mod:`._labels` templates; a job's ``shape`` and ``style`` and the workflow's
+``colors: {status: {STATE: colour}}`` (cloudmesh-cc's fields) change how nodes are drawn.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cm_common import InputError, RuntimeFailure, Template, atomic_write_bytes
+from cm_common import InputError, RuntimeFailure, Variables, atomic_write_bytes
 
-from ._models import JobStatus, State
+from ._labels import Label, RunTimes
+from ._models import Job, JobStatus, State, WorkflowSpec
 
 if TYPE_CHECKING:
     import pydot  # imported where a graph is drawn: checking and running without --graph need none
@@ -30,33 +35,35 @@ COLOURS = {
 FORMATS = ("svg", "png", "dot")
 
 
-def _moment(value: float | None, fmt: str) -> str:
-    return datetime.fromtimestamp(value).strftime(fmt) if value is not None else ""
+@dataclass(frozen=True)
+class Look:
+    """How nodes are drawn beyond their label: shape and style per job, fill colour per state."""
+
+    shapes: Mapping[str, str] = field(default_factory=dict)
+    styles: Mapping[str, str] = field(default_factory=dict)
+    colours: Mapping[str, str] = field(default_factory=dict)  # state value -> colour
+
+    @classmethod
+    def of(cls, spec: WorkflowSpec, jobs: Iterable[Job]) -> Look:
+        """The shapes and styles the jobs ask for and the workflow's ``colors: {status: ...}``."""
+        jobs = list(jobs)
+        return cls(
+            {job.name: job.shape for job in jobs if job.shape},
+            {job.name: job.style or "filled" for job in jobs if job.style is not None},  # "" is filled
+            dict(spec.colors.get("status", {})),
+        )
 
 
-def label_lookup(status: JobStatus, now: float | None = None) -> Callable[[str], Any]:
-    """The values a label template may name: name, status, progress, host, kind, attempt, exit_code,
-    message, elapsed (seconds), and times as ``{now.%H:%M}``, ``{started.%H:%M:%S}``, ``{ended.%H:%M}``."""
-    values = {
-        "name": status.name,
-        "status": status.state.value,
-        "progress": status.progress,
-        "host": status.host or "localhost",
-        "kind": status.kind,
-        "attempt": status.attempt,
-        "exit_code": "" if status.exit_code is None else status.exit_code,
-        "message": status.message,
-        "elapsed": "" if status.elapsed is None else f"{status.elapsed:.1f}",
-    }
-    times = {"now": now or time.time(), "started": status.started, "ended": status.ended}
+def _variables() -> Callable[[], Mapping[str, str]]:
+    """The ``cm set`` variables, read once on first use."""
+    found: list[Mapping[str, str]] = []
 
-    def lookup(path: str) -> Any:
-        head, _, rest = path.partition(".")
-        if head in times and rest:
-            return _moment(times[head], rest)
-        return values[path]
+    def get() -> Mapping[str, str]:
+        if not found:
+            found.append(dict(Variables()))
+        return found[0]
 
-    return lookup
+    return get
 
 
 def check_labels(labels: Mapping[str, str], default: str, source: str) -> None:
@@ -65,26 +72,38 @@ def check_labels(labels: Mapping[str, str], default: str, source: str) -> None:
     first: dict[str, str] = {}
     for name, text in labels.items():
         first.setdefault(text or default, name)
+    variables = _variables()
     for text, name in first.items():
         sample = JobStatus(name, State.READY, started=0.0, ended=0.0)
-        Template(text, f"{source}: label of {name}").render(label_lookup(sample))
+        Label(text, f"{source}: label of {name}").render(sample, run=RunTimes(0.0, 0.0), variables=variables)
 
 
-def build(statuses: list[JobStatus], labels: Mapping[str, str], default: str = "{name}") -> pydot.Dot:
+def build(
+    statuses: list[JobStatus], labels: Mapping[str, str], default: str = "{name}", look: Look | None = None
+) -> pydot.Dot:
     """The graph of a run: one node per job, labelled from its template, filled by its state."""
     import pydot
 
+    look = look or Look()
     dot = pydot.Dot("workflow", graph_type="digraph", rankdir="TB")
     dot.set_node_defaults(shape="box", style="rounded,filled", fontname="Helvetica")
-    compiled: dict[str, Template] = {}
+    compiled: dict[str, Label] = {}
     now = time.time()
+    run = RunTimes.of(statuses)
+    variables = _variables()
     for status in statuses:
         text = labels.get(status.name) or default
-        template = compiled.setdefault(text, Template(text, f"label of {status.name}"))
-        label = template.render(label_lookup(status, now)).replace('"', "'")
+        template = compiled.setdefault(text, Label(text, f"label of {status.name}"))
+        label = template.render(status, now=now, run=run, variables=variables).replace('"', "'")
         if (len(label) - len(label.rstrip("\\"))) % 2:  # a last lone backslash would escape the quote
             label += "\\"
-        dot.add_node(pydot.Node(f'"{status.name}"', label=f'"{label}"', fillcolor=COLOURS[status.state]))
+        fill = look.colours.get(status.state.value, COLOURS[status.state])
+        attributes: dict[str, Any] = {"fillcolor": fill}  # pydot quotes what needs it
+        if status.name in look.shapes:
+            attributes["shape"] = look.shapes[status.name]
+        if status.name in look.styles:
+            attributes["style"] = look.styles[status.name]
+        dot.add_node(pydot.Node(f'"{status.name}"', label=f'"{label}"', **attributes))
     for status in statuses:
         for need in status.needs:
             dot.add_edge(pydot.Edge(f'"{need}"', f'"{status.name}"'))
@@ -110,9 +129,17 @@ class GraphWriter:
     Hand it to the engine as an ``on_event`` hook and run :meth:`follow` beside the engine.
     """
 
-    def __init__(self, store: Any, run: str, path: Path, labels: Mapping[str, str], default: str) -> None:
+    def __init__(
+        self,
+        store: Any,
+        run: str,
+        path: Path,
+        labels: Mapping[str, str],
+        default: str,
+        look: Look | None = None,
+    ) -> None:
         self.store, self.run, self.path = store, run, path
-        self.labels, self.default = dict(labels), default
+        self.labels, self.default, self.look = dict(labels), default, look
         self.interval = 1.0
         self._changed = asyncio.Event()
         self._lock = threading.Lock()  # read, render and write as one: the last writer shows the last states
@@ -124,7 +151,7 @@ class GraphWriter:
     def write(self) -> None:
         """Render the graph now from the stored states."""
         with self._lock:
-            render(build(self.store.jobs(self.run), self.labels, self.default), self.path)
+            render(build(self.store.jobs(self.run), self.labels, self.default, self.look), self.path)
 
     async def follow(self) -> None:
         """Rewrite the file after each change until cancelled."""

@@ -14,8 +14,20 @@ from cm_common import InputError, parse_yaml, read_text
 
 from ._models import Job, WorkflowSpec
 
-# Node fields of the cloudmesh-cc form that describe state, not what to run: read and dropped.
-_CLOUDMESH_STATE = {"status", "progress", "parent", "created", "modified", "instance", "done", "venv", "pid"}
+# Node fields of the cloudmesh-cc form that record a past run's state or bookkeeping, not what to run:
+# read and dropped (docs/cc.md says why for each). ``parent`` becomes needs; ``shape``/``style`` are drawn.
+_CLOUDMESH_STATE = {
+    "status",
+    "progress",
+    "created",
+    "modified",
+    "instance",
+    "done",
+    "venv",
+    "pid",
+    "output",
+    "number",
+}
 _ACTIONS = ("exec", "script", "python", "notebook")
 _BY_SUFFIX = {".sh": "script", ".py": "python", ".ipynb": "notebook"}
 
@@ -68,8 +80,12 @@ def _cloudmesh_node(name: str, raw: Any) -> Any:
         return raw
     node = {key: value for key, value in raw.items() if key not in _CLOUDMESH_STATE and value is not None}
     node.setdefault("name", name)
-    if "label_format" in node:
+    parents = node.pop("parent", None) or []
+    node["needs"] = [str(p) for p in (parents if isinstance(parents, list) else [parents])]
+    if "label_format" in node:  # the template; cloudmesh-cc saves the drawn text as label beside it
         node["label"] = node.pop("label_format")
+    if name in ("start", "end"):
+        node.setdefault("shape", "diamond")  # as cloudmesh-cc draws them
     if not any(key in node for key in _ACTIONS):
         node["script"] = f"{node['name']}.sh"  # cloudmesh-cc runs NAME.sh by default
     command = node.get("exec")
@@ -88,12 +104,18 @@ def _cloudmesh_jobs(data: dict[str, Any], source: str, text: str | None) -> list
     flow = data["workflow"]
     if not isinstance(flow, dict) or not isinstance(flow.get("nodes"), dict):
         raise _fail(source, text, ("workflow", "nodes"), "expected a mapping of nodes")
+    if not flow["nodes"]:
+        raise _fail(source, text, ("workflow", "nodes"), "no nodes: a workflow needs at least one job")
     jobs = {
         name: _job(_cloudmesh_node(str(name), raw), ("workflow", "nodes", name), source, text)
         for name, raw in flow["nodes"].items()
     }
-    for index, chain in enumerate(flow.get("dependencies") or []):
-        names = [part.strip() for part in str(chain).split(",") if part.strip()]
+    for name, job in jobs.items():
+        if job.name != str(name):
+            field = ("workflow", "nodes", name, "name")
+            raise _fail(source, text, field, f"{job.name!r} differs from the node's key {str(name)!r}")
+    for index, chain in enumerate(_chains(flow.get("dependencies"))):
+        names = [part.strip() for part in chain.split(",") if part.strip()]
         for before, after in itertools.pairwise(names):
             unknown = [name for name in (before, after) if name not in jobs]
             if unknown:
@@ -104,6 +126,17 @@ def _cloudmesh_jobs(data: dict[str, Any], source: str, text: str | None) -> list
     return list(jobs.values())
 
 
+def _chains(dependencies: Any) -> list[str]:
+    """Dependency chains: ``["a,b,c"]`` as written, or the edges cloudmesh-cc saves
+    (``{"a-b": {"source": "a", "destination": "b"}}``) as ``"a,b"``."""
+    if isinstance(dependencies, dict):
+        return [
+            f"{edge.get('source')},{edge.get('destination')}" if isinstance(edge, dict) else str(key)
+            for key, edge in dependencies.items()
+        ]
+    return [str(chain) for chain in dependencies or []]
+
+
 def _native_jobs(data: dict[str, Any], source: str, text: str | None) -> list[Job]:
     raw_jobs = data.get("jobs") or []
     if isinstance(raw_jobs, dict):
@@ -112,6 +145,8 @@ def _native_jobs(data: dict[str, Any], source: str, text: str | None) -> list[Jo
         items = [(raw, ("jobs", index)) for index, raw in enumerate(raw_jobs)]
     else:
         raise _fail(source, text, ("jobs",), "expected a list or mapping of jobs")
+    if not items:
+        raise _fail(source, text, ("jobs",), "no jobs: a workflow needs at least one")
     return [_job(raw, path, source, text) for raw, path in items]
 
 

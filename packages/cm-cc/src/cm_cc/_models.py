@@ -109,6 +109,8 @@ class Job(_Checked):
     backoff: float = Field(default=1.0, ge=0)
     timeout: float | None = Field(default=None, gt=0)
     label: str | None = None
+    shape: str | None = Field(default=None, pattern=r"^[A-Za-z_]*$")  # a graphviz node shape
+    style: str | None = Field(default=None, pattern=r"^[A-Za-z_,]*$")  # graphviz styles, "" means filled
     resources: dict[str, str | int] = Field(default_factory=dict)
     experiment: ExperimentRef | None = None
 
@@ -142,7 +144,8 @@ class Job(_Checked):
 
 
 class WorkflowSpec(_Checked):
-    """A whole workflow: its name, the jobs, the SSH hosts they name and the graph label template."""
+    """A whole workflow: its name, the jobs, the SSH hosts they name, the graph label template and the
+    fill colours per state (``colors: {status: {done: "#CCFFCC"}}``, as cloudmesh-cc writes them)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -150,7 +153,17 @@ class WorkflowSpec(_Checked):
     jobs: list[Job] = []
     hosts: dict[str, Host] = {}
     label: str = "{name}"
+    colors: dict[str, dict[str, str]] = Field(default_factory=dict)  # {"status": {"done": "#CCFFCC"}}
     base: str = "."
+
+    @field_validator("colors")
+    @classmethod
+    def _colour_names(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for key, colours in value.items():
+            bad = [c for c in colours.values() if not re.fullmatch(r"#?[A-Za-z0-9]+", c)]
+            if bad:
+                raise ValueError(f"colors.{key}: {bad[0]!r} is not a colour name or #RRGGBB")
+        return value
 
     def host_for(self, job: Job) -> Host | None:
         """How to reach ``job.host``: its entry under ``hosts`` or the bare name (``~/.ssh/config``)."""

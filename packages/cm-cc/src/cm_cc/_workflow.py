@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 from cm_common import InputError
 
 from ._dag import expand
-from ._graph import GraphWriter, build, check_labels, render
+from ._graph import GraphWriter, Look, build, check_labels, render
 from ._loader import load_spec
 from ._models import Host, Job, JobStatus, Kind, RunStatus, State, WorkflowSpec
 from ._scheduler import Engine, EventHook, create_run
@@ -44,9 +44,15 @@ class Workflow:
         label: str = "{name}",
         base: str | Path = ".",
         source: str | None = None,
+        colors: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.spec = WorkflowSpec(
-            name=name, jobs=list(jobs), hosts=dict(hosts or {}), label=label, base=str(Path(base).resolve())
+            name=name,
+            jobs=list(jobs),
+            hosts=dict(hosts or {}),
+            label=label,
+            colors={key: dict(value) for key, value in (colors or {}).items()},
+            base=str(Path(base).resolve()),
         )
         self.source = source or name
         self.last_run: str | None = None
@@ -56,7 +62,13 @@ class Workflow:
         """Read a workflow file; bad input raises an InputError naming file, line and field."""
         spec = load_spec(path)
         workflow = cls(
-            spec.name, spec.jobs, hosts=spec.hosts, label=spec.label, base=spec.base, source=str(path)
+            spec.name,
+            spec.jobs,
+            hosts=spec.hosts,
+            label=spec.label,
+            base=spec.base,
+            source=str(path),
+            colors=spec.colors,
         )
         return workflow
 
@@ -105,7 +117,8 @@ class Workflow:
         """Draw the workflow (every job ready) to an SVG, PNG or DOT file."""
         jobs = self.check()
         statuses = [JobStatus(j.name, State.READY, j.kind, j.host or "", needs=j.needs) for j in jobs]
-        render(build(statuses, {j.name: j.label or "" for j in jobs}, self.spec.label), Path(path))
+        labels = {j.name: j.label or "" for j in jobs}
+        render(build(statuses, labels, self.spec.label, Look.of(self.spec, jobs)), Path(path))
 
     def create_run(self, store: Store | None = None) -> str:
         """Check the workflow and record a new run (nothing starts yet); return its id."""
@@ -196,7 +209,8 @@ async def drive(engine: Engine, graph: Path | None = None) -> RunStatus:
     if graph is None:
         return await engine.run()
     labels = {job.name: job.label or "" for job in engine.jobs.values()}
-    writer = GraphWriter(engine.store, engine.run_id, graph, labels, engine.spec.label)
+    look = Look.of(engine.spec, engine.jobs.values())
+    writer = GraphWriter(engine.store, engine.run_id, graph, labels, engine.spec.label, look)
     engine.hooks.append(writer)
     await asyncio.to_thread(writer.write)
     follower = asyncio.create_task(writer.follow())

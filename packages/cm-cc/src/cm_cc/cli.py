@@ -314,7 +314,7 @@ def graph_command(
     out: Annotated[Path, typer.Option("--out", help="SVG, PNG or DOT file")] = Path("workflow.svg"),
 ) -> None:
     """Draw a workflow, or a run with its states, as SVG, PNG or DOT."""
-    from ._graph import build, render
+    from ._graph import Look, build, render
     from ._scheduler import Engine
     from ._store import Store
     from ._workflow import Workflow
@@ -326,7 +326,8 @@ def graph_command(
         record = store.run(source)
         engine = Engine(record.id, store=store)
         labels = {job.name: job.label or "" for job in engine.jobs.values()}
-        render(build(store.jobs(record.id), labels, engine.spec.label), out)
+        look = Look.of(engine.spec, engine.jobs.values())
+        render(build(store.jobs(record.id), labels, engine.spec.label, look), out)
     say(f"wrote {out}")
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from cm_common import InputError, RuntimeFailure, token_matches
 
-from .._graph import build
+from .._graph import Look, build
 from .._models import WorkflowSpec
 from .._scheduler import create_run
 from .._store import Store
@@ -93,7 +93,7 @@ class Service:
         spec = WorkflowSpec.model_validate_json(self.store.spec(run))
         labels = {job.name: job.label or "" for job in spec.jobs}
         try:
-            made = build(jobs, labels, spec.label).create(prog="dot", format="svg")
+            made = build(jobs, labels, spec.label, Look.of(spec, spec.jobs)).create(prog="dot", format="svg")
         except (OSError, AssertionError) as error:  # its message names temp files: logged, not answered
             _log.warning("graphviz dot failed on run %s: %s", run, error)
             raise RuntimeFailure(f"graphviz dot could not draw the graph of run {run}") from None
