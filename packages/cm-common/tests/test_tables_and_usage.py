@@ -102,11 +102,17 @@ def test_cm_version_lists_every_installed_cm_package() -> None:
     assert result.stdout.splitlines() == [f"{name} {expected[name]}" for name in sorted(expected)]
 
 
-def test_subcommand_version_names_its_package() -> None:
-    for point in entry_points(group="cm.commands"):
-        assert point.dist is not None
-        result = cm(point.name, "--version")
-        assert (result.returncode, result.stdout) == (0, f"{point.dist.name} {point.dist.version}\n")
+def test_subcommand_version_names_its_package_and_a_missing_one_is_a_usage_error() -> None:
+    installed = {ep.name: ep.dist for ep in entry_points(group="cm.commands")}
+    for name in ("sbatch", "cc", "gas", "nlp", "vm"):
+        result = cm(name, "--version")
+        dist = installed.get(name)
+        if dist is not None:
+            assert (result.returncode, result.stdout) == (0, f"{dist.name} {dist.version}\n")
+        else:
+            assert result.returncode == 2
+            assert result.stderr.startswith(f"error: no such command '{name}'")
+            assert len(result.stderr.splitlines()) == 1
 
 
 def test_help_has_no_rest_markup() -> None:
