@@ -203,20 +203,21 @@ async def start_run(name: str, svc: Svc, options: Annotated[StartRequest | None,
     options = options or StartRequest()
     run = await asyncio.to_thread(svc.create_run, name)
     await svc.runs.start(run, options.parallel, options.fail_fast)
+    svc.changed()
     return await asyncio.to_thread(svc.run, run)
 
 
 @router.get("/runs", response_model=list[RunInfo], tags=["runs"], summary="All runs, newest first")
-def list_runs(svc: Svc) -> list[RunInfo]:
+async def list_runs(svc: Svc) -> Response:
     """Runs started here or by the CLI (same CM_HOME)."""
-    return svc.runs_list()
+    return Response(await svc.runs_json(), media_type="application/json")
 
 
 @router.get("/runs/{run}", response_model=RunDetail, tags=["runs"], summary="A run's status with its jobs")
-def run_status(run: RunId, svc: Svc) -> Response:
-    """State, counts and every job's state, progress, host and times."""
+async def run_status(run: RunId, svc: Svc) -> Response:
+    """State, counts and every job's state, progress, host and times (at most 0.2 s old)."""
     # already a validated model: serialized once, not validated again through response_model
-    return Response(svc.detail(run).model_dump_json(), media_type="application/json")
+    return Response(await svc.status_json(run), media_type="application/json")
 
 
 @router.post(
@@ -225,7 +226,9 @@ def run_status(run: RunId, svc: Svc) -> Response:
 async def cancel(run: RunId, svc: Svc) -> Message:
     """Stop what runs: the engine kills local jobs, scancels Slurm jobs, stops remote ones."""
     await asyncio.to_thread(svc.run, run)
-    return Message(message=await asyncio.to_thread(svc.runs.cancel, run))
+    message = await asyncio.to_thread(svc.runs.cancel, run)
+    svc.changed()
+    return Message(message=message)
 
 
 @router.post(
@@ -238,6 +241,7 @@ async def resume(run: RunId, svc: Svc, options: Annotated[StartRequest | None, B
     if info.state == "done":
         raise Conflict(f"run {run} is done")
     await svc.runs.start(run, options.parallel, options.fail_fast)
+    svc.changed()
     return await asyncio.to_thread(svc.run, run)
 
 
@@ -246,6 +250,7 @@ def delete_run(run: RunId, svc: Svc) -> Response:
     """Forget a finished run and remove its folder (409 while it runs)."""
     svc.run(run)
     svc.runs.delete(run)
+    svc.changed()
     return Response(status_code=204)
 
 

@@ -137,7 +137,8 @@ async def _crash(request: Request, error: Exception) -> Response:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding CSP, nosniff, no framing and a same-origin referrer to every answer (streams too)."""
+    """ASGI middleware adding CSP, nosniff, no framing and a same-origin referrer to every answer
+    (streams too)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -74,6 +74,9 @@ def serve(
         log_level="info",
         proxy_headers=False,
         timeout_graceful_shutdown=3,
+        # longer than a client's keep-alive (httpx: 5 s): a server closing an idle connection just as
+        # the client sends on it again is a "server disconnected" failure of that request
+        timeout_keep_alive=30,
     )
 
 

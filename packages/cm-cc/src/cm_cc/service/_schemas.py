@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from .._models import JobStatus, RunStatus
 
@@ -131,6 +131,9 @@ class RunInfo(BaseModel):
             total=total,
             progress=round(100.0 * finished / total, 1) if total else 0.0,
         )
+
+
+RunList = TypeAdapter(list[RunInfo])
 
 
 class RunDetail(RunInfo):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 
 from starlette.requests import Request
 
@@ -16,13 +19,14 @@ from .._scheduler import create_run
 from .._store import Store
 from ._limits import TooLarge
 from ._runs import RunManager
-from ._schemas import JobState, RunDetail, RunInfo
+from ._schemas import JobState, RunDetail, RunInfo, RunList
 from ._workflows import NotFound, WorkflowLibrary
 
 _log = logging.getLogger("cm_cc.service")
 COOKIE = "cm_cc_token"
 CSRF_HEADER = "x-cm-request"  # the GUI sends its CSRF token in it; a cross-origin page cannot set it
 MAX_RUN_SPEC = 16 * 1024 * 1024  # bytes of the workflow a run stores (jobs expanded)
+FRESH = 0.2  # seconds a status or run list answer is served again to every client that asks
 
 
 class Service:
@@ -36,6 +40,40 @@ class Service:
         self.runs = runs
         self._graphs: dict[str, tuple[tuple[object, ...], bytes]] = {}
         self._lock = threading.Lock()
+        self._answers: dict[str, tuple[float, bytes]] = {}
+        self._pending: dict[str, asyncio.Future[bytes]] = {}
+
+    async def shared(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """``make()`` (run in a thread), made once for every client asking meanwhile and reused for
+        FRESH seconds: 200 clients polling a 500-job run cost one query, not 200, and the event loop
+        stays free."""
+        now = time.monotonic()
+        kept = self._answers.get(key)
+        if kept is not None and now - kept[0] < FRESH:
+            return kept[1]
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(make))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda done: self._keep(key, done))
+        return await asyncio.shield(pending)
+
+    def _keep(self, key: str, done: asyncio.Future[bytes]) -> None:
+        self._pending.pop(key, None)
+        if not done.cancelled() and done.exception() is None:
+            self._answers[key] = (time.monotonic(), done.result())
+
+    def changed(self) -> None:
+        """Forget the kept answers (after a change made here: a start, cancel, resume or delete)."""
+        self._answers.clear()
+
+    async def status_json(self, run: str) -> bytes:
+        """A run's status with its jobs as JSON (see :meth:`shared`)."""
+        return await self.shared(run, lambda: self.detail(run).model_dump_json().encode())
+
+    async def runs_json(self) -> bytes:
+        """Every run as a JSON list, newest first (see :meth:`shared`)."""
+        return await self.shared("", lambda: RunList.dump_json(self.runs_list()))
 
     def authorized(self, request: Request) -> bool:
         """A bearer token, or the login cookie (whose writes must carry the CSRF token in X-CM-Request)."""
