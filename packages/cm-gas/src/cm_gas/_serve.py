@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from cm_common import InputError, RuntimeFailure
+from cm_common import InputError, RuntimeFailure, say
 
 from ._app import MIB, service
 from ._auth import AuthMode
@@ -108,6 +108,7 @@ def serve(options: Options) -> None:
     import uvicorn
 
     check(options)
+    say(f"cm-gas: serving {options.target} on {options.url} (auth: {options.auth}, spec at /openapi.json)")
     os.environ[ENV] = json.dumps(dataclasses.asdict(options))
     uvicorn.run(
         "cm_gas._serve:create",

@@ -133,9 +133,6 @@ def serve(
         return
     if name:
         raise InputError("--name goes with --background")
-    say(
-        f"cm-gas: serving {target} on {options.url} (auth: {options.auth}, spec at {options.url}openapi.json)"
-    )
     run_server(options)
 
 
