@@ -10,11 +10,11 @@ from pathlib import Path
 import calculator
 import httpx
 import pytest
-from cm_gas import service
-from cm_gas._auth import add_user, hash_password, remove_user, token_path, users_path, verify_password
 from helpers import bearer, running
 
 from cm_common import InputError
+from cm_gas import service
+from cm_gas._auth import add_user, hash_password, remove_user, token_path, users_path, verify_password
 
 
 def _basic(user: str, password: str) -> dict[str, str]:

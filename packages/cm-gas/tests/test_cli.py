@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import EXAMPLES, cm_gas
+
 from cm_gas import Client, ServiceError
 from cm_gas._registry import Registry
-from helpers import EXAMPLES, cm_gas
 
 
 def _children(pid: int) -> list[int]:

@@ -11,11 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from cm_gas import generate
 from helpers import EXAMPLES, bearer, cm_gas, free_port, wait_for
 from openapi_spec_validator import validate
 
 from cm_common import InputError
+from cm_gas import generate
 
 
 def test_generate_writes_a_valid_spec_and_a_server(tmp_path: Path) -> None:

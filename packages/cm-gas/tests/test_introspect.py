@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import shapes
-from cm_gas import describe, describe_all, load
-from cm_gas._introspect import is_scalar
 from model import Model
 
 from cm_common import InputError
+from cm_gas import describe, describe_all, load
+from cm_gas._introspect import is_scalar
 
 
 def _module(tmp_path: Path, name: str, text: str) -> Path:

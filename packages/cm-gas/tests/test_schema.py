@@ -14,12 +14,13 @@ import model
 import pytest
 import schemathesis
 import shapes
-from cm_gas import service
 from fastapi import FastAPI
 from helpers import running
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from cm_gas import service
 
 TOKEN = "schemathesis-token"
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))

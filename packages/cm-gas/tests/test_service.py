@@ -12,10 +12,10 @@ import httpx
 import model
 import pytest
 import shapes
-from cm_gas import service
 from helpers import running
 
 from cm_common import InputError
+from cm_gas import service
 
 CSRF = {"x-cm-request": "test"}
 
