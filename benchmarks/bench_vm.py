@@ -153,7 +153,7 @@ def reference(home: Path) -> str:
         timeout=300,
     )
     lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
-    why = lines[-1].strip()[:200] if lines else f"exit {result.returncode}"
+    why = lines[-1].strip()[:400] if lines else f"exit {result.returncode}"
     return REFERENCE_NOTE.format(version="4.4.1", why=why)
 
 

@@ -70,6 +70,10 @@ def test_list_reads_the_inventory_and_refresh_the_provider(aws: str, moto_server
     driver.create_node(name="outside", image=NodeImage(moto_server.image, "x", driver), size=size)
     assert [vm["name"] for vm in records("list", "--cloud", aws)] == ["keep"]
     assert [vm["name"] for vm in records("list", "--cloud", aws, "--refresh")] == ["keep", "outside"]
+    # A Name tag is not unique at the provider: a second VM of the same name is listed by its id.
+    twin = driver.create_node(name="outside", image=NodeImage(moto_server.image, "x", driver), size=size)
+    names = [vm["name"] for vm in records("list", "--cloud", aws, "--refresh")]
+    assert sorted(names) == sorted(["keep", "outside", twin.id])
 
 
 def test_keys_add_and_list(aws: str, tmp_path: Path) -> None:

@@ -136,7 +136,14 @@ class Provider:
             nodes = self._do("list", lambda: list_nodes(self.driver))
         else:
             nodes = self._do("list", self.driver.list_nodes)
-        return [vm for vm in map(self.vm, nodes) if vm.state != "terminated"]
+        vms: dict[str, Vm] = {}
+        for vm in map(self.vm, nodes):
+            if vm.state == "terminated":
+                continue
+            if vm.name in vms:  # names are tags, not unique at the provider: the id names the others
+                vm.name = vm.id
+            vms[vm.name] = vm
+        return list(vms.values())
 
     def act(self, vm: Vm, action: str) -> None:
         """Start, stop, reboot or terminate ``vm``; a refusal is a RuntimeFailure."""
