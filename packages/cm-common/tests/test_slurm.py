@@ -209,6 +209,7 @@ def test_tasks_of_an_array_cancelled_before_it_started_are_cancelled(slurm: str,
         f"{array}_0": "CANCELLED",
         f"{array}_1": "CANCELLED",
     }
+    assert all(key == job.id for key, job in states.items())
     assert [args[args.index("-j") + 1] for args, _ in recorder.calls] == [f"{array}_0,{array}_1", array]
 
 
@@ -321,5 +322,22 @@ def test_max_array_size_is_1001_when_slurm_does_not_say(
     (tmp_path / "home" / "settings.yaml").write_text("slurm: {timeout: 1, retries: 0}\n")
     monkeypatch.setenv("CM_HOME", str(tmp_path / "home"))
     assert max_array_size() == 1001
-    _stand_in(bin_dir, "scontrol", "echo 'MaxArraySize            = 77'")
+    _stand_in(bin_dir, "scontrol", "echo 'MaxJobCount = 10000'; echo 'MaxArraySize            = 77'")
     assert max_array_size() == 77
+    _stand_in(bin_dir, "scontrol", "echo 'MaxJobCount = 10000'")
+    assert max_array_size() == 1001
+
+
+def test_an_array_kept_as_one_bracketed_record_answers_for_its_tasks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = (
+        'case "$*" in *"-j 12 "*) echo "12_[0-3%1]|PENDING|0:00||0";; *) echo "12_9|RUNNING|0:01|vm|0";; esac'
+    )
+    bin_dir = _stand_in(tmp_path / "bin", "squeue", body)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    states = job_states(["12_1", "12_9"], settings=FAST)
+    assert states == {
+        "12_1": SlurmJob("12_1", "PENDING", "0:00", "0:0", ""),
+        "12_9": SlurmJob("12_9", "RUNNING", "0:01", "0:0", "vm"),
+    }
