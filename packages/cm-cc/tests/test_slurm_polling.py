@@ -76,7 +76,7 @@ def test_the_poller_backs_off_while_nothing_changes_and_comes_back_on_a_change(
 def test_a_controller_that_never_answers_fails_the_job_with_the_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cm_home: Path
 ) -> None:
-    (cm_home / "settings.yaml").write_text("slurm:\n  timeout: 0.2\n  retries: 0\n")
+    (cm_home / "settings.yaml").write_text("slurm:\n  timeout: 10\n  retries: 0\n")
     log = _squeue_log(
         tmp_path / "bin", "echo 'squeue: error: Unable to contact slurm controller' >&2; exit 1"
     )
