@@ -28,7 +28,8 @@ from cm_common import (
     slurm_call,
 )
 
-FAST = SlurmSettings(timeout=0.5, retries=2, backoff=0.05, batch=200)
+FAST = SlurmSettings(timeout=10, retries=2, backoff=0.05, batch=200)  # quick retries, a patient timeout
+HUNG = SlurmSettings(timeout=0.5, retries=2, backoff=0.05)  # for a controller that never answers
 
 
 class Recorder:
@@ -139,7 +140,7 @@ def test_a_hung_controller_is_a_clear_failure_after_retries(
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     start = time.monotonic()
     with pytest.raises(RuntimeFailure) as caught:
-        job_states(["1"], settings=FAST)
+        job_states(["1"], settings=HUNG)
     assert time.monotonic() - start < 10  # bounded: three tries of 0.5 s, never the 30 s hang
     assert _calls(bin_dir) == 3
     message = str(caught.value)
