@@ -202,6 +202,7 @@ def bench(session: nox.Session) -> None:
         "packages/cm-common",
         "packages/cm-sbatch",
         "packages/cm-cc[service]",
+        "packages/cm-gas",
         "packages/cm-nlp",
         "packages/cm-vm[test]",  # bench_vm.py runs a moto EC2 server
         "matplotlib",
