@@ -25,6 +25,16 @@ ANSWERS = {
     "422": "The arguments do not match the parameters",
     "500": "The function failed (the answer names the error's type; the server log has the traceback)",
 }
+# Shared answers live once under components/responses (a smaller spec, quicker to check and read).
+NAMES = {
+    "400": "BadInput",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "413": "TooLarge",
+    "415": "UnsupportedType",
+    "422": "InvalidArguments",
+    "500": "FunctionFailed",
+}
 SCHEMES = {
     "token": ("bearerAuth", {"type": "http", "scheme": "bearer"}),
     "basic": ("basicAuth", {"type": "http", "scheme": "basic"}),
@@ -53,10 +63,11 @@ def finish(spec: dict[str, Any], auth: str) -> dict[str, Any]:
                 codes = _codes(method, operation, bool(scheme))
             responses = operation.setdefault("responses", {})
             for code in codes:
-                responses[code] = {
-                    "description": ANSWERS[code],
-                    "content": {"application/json": {"schema": ERROR_REF}},
-                }
+                responses[code] = {"$ref": f"#/components/responses/{NAMES[code]}"}
+    spec["components"]["responses"] = {
+        NAMES[code]: {"description": text, "content": {"application/json": {"schema": ERROR_REF}}}
+        for code, text in ANSWERS.items()
+    }
     return spec
 
 
@@ -72,7 +83,8 @@ def _codes(method: str, operation: dict[str, Any], auth: bool) -> list[str]:
 def to_yaml(spec: dict[str, Any]) -> str:
     """The spec as YAML (plain types only: a JSON round trip first)."""
     plain = json.loads(json.dumps(spec))
-    return yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when there, 10x quicker
+    return yaml.dump(plain, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
 
 def validate(spec: dict[str, Any]) -> None:
