@@ -54,7 +54,7 @@ def _workflow(jobs: int, sleep: float) -> str:
         layer, slot = divmod(index, width)
         needs = [f"j{(layer - 1) * width + slot}"] if layer else []
         spec.append({"name": f"j{index}", "exec": body, "needs": needs})
-    return yaml.safe_dump({"name": "bench", "jobs": spec})
+    return str(yaml.safe_dump({"name": "bench", "jobs": spec}))
 
 
 async def _load(

@@ -142,7 +142,7 @@ def workflow_yaml(name: str = "demo", sleep: float = 0.0, fail: bool = False) ->
         {"name": "c", "exec": body, "needs": ["a"]},
         {"name": "d", "exec": body, "needs": ["b", "c"]},
     ]
-    return yaml.safe_dump({"name": name, "jobs": jobs}, sort_keys=False)
+    return str(yaml.safe_dump({"name": name, "jobs": jobs}, sort_keys=False))
 
 
 def wait_state(client: httpx.Client, run: str, states: tuple[str, ...], limit: float = 60) -> dict:  # type: ignore[type-arg]
