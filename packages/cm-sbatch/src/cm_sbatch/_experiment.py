@@ -17,6 +17,7 @@ import yaml
 from cm_common import InputError, Variables
 
 from ._config import ConfigInput, merge_configs
+from ._named import apply_profile
 from ._render import LAYOUTS, Inputs, Layout, Renderer, Run
 from ._sweep import Sweep
 from ._values import Value, expand, parse_sweep_option
@@ -24,6 +25,7 @@ from ._write import write_sweep
 
 if TYPE_CHECKING:
     from ._jobs import SweepOutput
+    from ._profile import Profile
 
 
 def script_name(template: str) -> str:
@@ -54,6 +56,8 @@ class Experiment:
     for ``{os.X}``; ``os_names`` (``--os HOME,USER``) makes those variables top-level attributes.
     ``layout`` defaults to ``flat`` (cloudmesh-ee's folder per experiment) for a config with an
     ``ee:`` section and to ``hierarchical`` (a folder level per key) for any other.
+    ``profile`` (a :class:`Profile`, its name or file; default: the config's ``system.host``)
+    provides the named directives of ``{slurm.sbatch}`` and ``{slurm.directive.KEY}``.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class Experiment:
         env: Mapping[str, str] | None = None,
         text: str | None = None,
         os_names: str | Sequence[str] = (),
+        profile: Profile | str | os.PathLike[str] | None = None,
     ) -> None:
         self.template = Path(template)
         if layout is not None and layout not in LAYOUTS:
@@ -81,16 +86,19 @@ class Experiment:
                 raise InputError(f"{self.template}: cannot read: {type(error).__name__}") from None
         configs = [config] if isinstance(config, str | os.PathLike | Mapping) else list(config)
         source = ", ".join(str(c) for c in configs if not isinstance(c, Mapping)) or "config"
+        cli = self._cli_sweep(experiment)
+        data, self.profile, derive = apply_profile(merge_configs(configs, overrides), cli, profile, text)
         inputs = Inputs(
             text=text,
             template=self.template.name,
-            data=merge_configs(configs, overrides),
-            cli=self._cli_sweep(experiment),
+            data=data,
+            cli=cli,
             layout=layout,
             env=dict(os.environ if env is None else env),
             source=source,
             os_names=_os_names(os_names),
             variables=lambda: dict(Variables()),
+            derive=derive,
         )
         self._renderer = Renderer(inputs)
         self.sweep: Sweep = self._renderer.sweep

@@ -110,6 +110,8 @@ class Inputs:
     os_names: Sequence[str] = ()
     variables: Callable[[], Mapping[str, str]] = dict
     new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
+    # completes each experiment's resolved attributes (the named directives of a profile)
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 class Renderer:
@@ -375,7 +377,8 @@ class Renderer:
         if self._builtin:
             run_fields = {"id": current.id, "directory": current.directory, "index": current.position}
             context[BUILTIN] = {**context.get(BUILTIN, {}), **run_fields}
-        return resolve_references(context, env=self._env, source=self._source)
+        resolved = resolve_references(context, env=self._env, source=self._source)
+        return self.inputs.derive(resolved) if self.inputs.derive else resolved
 
     def _fill(self, index: tuple[int, ...], current: _Current, resolved: Mapping[str, Any] | None) -> str:
         args: list[str] = []

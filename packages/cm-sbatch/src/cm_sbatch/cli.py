@@ -24,6 +24,7 @@ from cm_common import (
     stderr_console,
 )
 
+from ._cli_profiles import NoCheckOption, ProfileOption, check_out, profile_app, show_cost
 from ._experiment import Experiment
 from ._jobs import SweepOutput, WaitTimeout
 from ._render import Layout
@@ -36,6 +37,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
 )
+app.add_typer(profile_app)
 
 OutArgument = Annotated[Path, typer.Argument(help="folder written by cm-sbatch generate")]
 ArrayOption = Annotated[bool, typer.Option("--array", help="submit as job arrays, not one job each")]
@@ -110,10 +112,16 @@ def generate(
         bool, typer.Option("--force", help="replace an existing output (job records kept)")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", help="experiments shown by --dry-run (0: all)")] = 20,
+    profile: ProfileOption = None,
+    no_check: NoCheckOption = False,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Generate one folder per experiment: the rendered script and its resolved config.yaml."""
+    """Generate one folder per experiment: the rendered script and its resolved config.yaml.
+
+    With a cluster profile (--profile, or the config's system.host) the scripts are then
+    checked against its limits: violations are shown and the command exits 2 (--no-check skips).
+    """
     chosen = _layout(layout, mode)
     exp = Experiment(
         template,
@@ -122,6 +130,7 @@ def generate(
         experiment=experiment or None,
         layout=chosen,
         os_names=os_names or (),
+        profile=profile,
     )
     fmt = output_format(output)
     if dry_run:
@@ -145,6 +154,8 @@ def generate(
     seconds = round(time.perf_counter() - started, 3)
     if not quiet:
         say(f"generated {plural(count, 'experiment')} in {target} ({seconds} s)")
+    if exp.profile is not None and not no_check:
+        check_out(target, exp.profile, output)
     if fmt != "table" and (output is not None or not quiet):
         print_records([{"out": str(target), "experiments": count, "seconds": seconds}], fmt)
 
@@ -166,6 +177,7 @@ def _show_jobs(
         )
         return
     columns = ["id", "job", "command"] if "command" in records[0] else ["id", "job", "submitted"]
+    columns += [key for key in ("state", "reason", "exit_code", "time", "mem") if key in records[0]]
     print_records(records, fmt, columns=columns)
 
 
@@ -175,11 +187,19 @@ def submit(
     array: ArrayOption = False,
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
+    profile: ProfileOption = None,
+    no_check: NoCheckOption = False,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Submit every experiment not submitted yet (sbatch --parsable) and record the job ids."""
+    """Submit every experiment not submitted yet (sbatch --parsable) and record the job ids.
+
+    With a cluster profile (--profile, or the config's system.host) the scripts are checked
+    against its limits first, and nothing is submitted while any breaks one (--no-check skips).
+    """
     sweep = SweepOutput(out)
+    if not no_check:
+        _preflight(out, profile, output)
     with _progress(len(sweep.experiments()), "submitting") as progress:
         records = sweep.submit(array=array, max_parallel=max_parallel, dry_run=dry_run, progress=progress)
     _show_jobs(records, output, "submit: every experiment has a job (see resubmit)", quiet, out)
@@ -217,23 +237,125 @@ def resubmit(
         bool, typer.Option("--failed", help="only failed, timed-out or cancelled experiments")
     ] = False,
     every: Annotated[bool, typer.Option("--all", help="every experiment again")] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason", help="with --failed: only these, e.g. oom,timeout (node_fail, preempted, exit)"
+        ),
+    ] = None,
+    mem: Annotated[str | None, typer.Option("--mem", help="with --failed: raise memory, x2 or +4G")] = None,
+    time_raise: Annotated[
+        str | None, typer.Option("--time", help="with --failed: raise the time, x2 or +2h")
+    ] = None,
     array: ArrayOption = False,
     max_parallel: ParallelOption = None,
     dry_run: DryRunOption = False,
+    profile: ProfileOption = None,
+    no_check: NoCheckOption = False,
     output: OutputOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Submit again the experiments that failed (--failed) or all of them (--all).
 
-    Failed means a Slurm job that ended FAILED, TIMEOUT, CANCELLED or the like, or an outcome
-    another tool (cm-cc) recorded in the folder as such.
+    Failed means a Slurm job that ended FAILED, TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED,
+    CANCELLED or the like, or an outcome another tool (cm-cc) recorded in the folder as such;
+    each is shown with its reason. --mem and --time raise what those scripts request (the old
+    script is kept beside, as SCRIPT.1), capped by the cluster profile's partition limits.
     """
     if failed == every:
         raise InputError("resubmit: say which, --failed or --all")
-    records = SweepOutput(out).resubmit(
-        failed=failed, array=array, max_parallel=max_parallel, dry_run=dry_run
-    )
+    if (reason or mem or time_raise) and not failed:
+        raise InputError("--reason, --mem and --time pick and raise what failed: use them with --failed")
+    sweep = SweepOutput(out)
+    if failed:
+        records = _resubmit_failed(
+            sweep,
+            reason,
+            mem,
+            time_raise,
+            profile,
+            no_check,
+            output,
+            quiet,
+            array=array,
+            max_parallel=max_parallel,
+            dry_run=dry_run,
+        )
+    else:
+        records = sweep.resubmit(failed=False, array=array, max_parallel=max_parallel, dry_run=dry_run)
     _show_jobs(records, output, "resubmit: no experiment failed", quiet, out)
+
+
+def _resubmit_failed(
+    sweep: SweepOutput,
+    reason: str | None,
+    mem: str | None,
+    time_raise: str | None,
+    profile: str | None,
+    no_check: bool,
+    output: OutputOption,
+    quiet: bool,
+    **submit: Any,
+) -> list[dict[str, Any]]:
+    """Resubmit the failures (of the --reason kinds), raised by --mem/--time; records with reasons."""
+    from ._preflight import cost_summary, costs, plan, sweep_profile
+    from ._raises import parse_reasons
+    from ._resubmit import failures, raise_scripts
+
+    found = failures(sweep, parse_reasons(reason) if reason else None)
+    if not found:
+        return []
+    ids = [failure.id for failure in found]
+    chosen = sweep_profile(sweep.out, profile)
+    raised = {}
+    if mem or time_raise:
+        raised = raise_scripts(sweep, ids, chosen, time=time_raise, mem=mem, write=not submit["dry_run"])
+    if chosen is not None and not no_check and not submit["dry_run"]:
+        check_out(sweep.out, chosen, output, set(ids))
+    if chosen is not None and not quiet:
+        summary = cost_summary(costs(plan(sweep.out, chosen, set(ids)), chosen))
+        say(f"resubmitting {plural(len(ids), 'experiment')}: {summary}")
+    records = sweep.submit(ids=ids, **submit)
+    why = {failure.id: failure for failure in found}
+    for record in records:
+        failure = why[record["id"]]
+        record.update(state=failure.state, reason=failure.reason, exit_code=failure.exit_code)
+        if failure.id in raised:
+            record.update(time=raised[failure.id].time, mem=raised[failure.id].mem)
+    return records
+
+
+@app.command()
+def check(out: OutArgument, profile: ProfileOption = None, output: OutputOption = None) -> None:
+    """Check every script's #SBATCH lines (and sbatch's defaults) against the cluster profile.
+
+    One table of violations, each with the limit it breaks and the partitions that allow it;
+    exit 2 if there is any. The profile: --profile, else the config's system.host.
+    """
+    from ._preflight import needed_profile
+
+    chosen = needed_profile(out, profile)
+    check_out(out, chosen, output)
+    say(f"{out}: every experiment within profile {chosen.name}'s limits")
+
+
+@app.command()
+def cost(out: OutArgument, profile: ProfileOption = None, output: OutputOption = None) -> None:
+    """The charge of the whole sweep in service units: requested, and used once jobs ran."""
+    from ._preflight import needed_profile
+
+    summary = show_cost(out, needed_profile(out, profile), output)
+    if output_format(output) != "table":
+        say(summary)
+
+
+def _preflight(out: Path, profile: str | None, output: OutputOption) -> None:
+    """The check before a submission, where a profile is in effect."""
+    from ._preflight import sweep_profile
+
+    chosen = sweep_profile(out, profile)
+    if chosen is not None:
+        check_out(out, chosen, output)
 
 
 @app.command()
