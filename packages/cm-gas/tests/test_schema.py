@@ -47,7 +47,7 @@ def _app() -> FastAPI:
 
 SPEC: dict[str, Any] = _app().openapi()
 schema = schemathesis.openapi.from_dict(SPEC)
-USER_FAILURE = re.compile(r"^[A-Za-z_.]+ (failed|returned) ")
+USER_FAILURE = re.compile(r"^[A-Za-z_.]+ (failed|returned)\b")
 
 
 @pytest.fixture(scope="module")
