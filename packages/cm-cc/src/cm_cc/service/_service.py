@@ -113,7 +113,7 @@ class Service:
         """One run with its jobs."""
         info = self.run(run)
         jobs = [JobState.of(job) for job in self.store.jobs(run)]
-        return RunDetail(**info.model_dump(), jobs=jobs)
+        return RunDetail.model_construct(**dict(info), jobs=jobs)
 
     def job_names(self, run: str) -> list[str]:
         """The jobs of a run (NotFound when there is no such run)."""
