@@ -123,3 +123,18 @@ def test_cli_generate_and_its_errors(tmp_path: Path) -> None:
     )
     version = cm_gas("--version")
     assert version.stdout.strip().startswith("cm-gas 0.")
+
+
+def test_validate_names_where_a_spec_is_wrong() -> None:
+    from cm_gas._spec import validate as check
+
+    with pytest.raises(InputError, match=r"not valid OpenAPI 3.1 at /info: .*version"):
+        check({"openapi": "3.1.0", "info": {"title": "t"}, "paths": {}})
+    bad_schema = {"type": "object", "properties": {"x": {"type": "integr"}}}
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "components": {"schemas": {"X": bad_schema}},
+    }
+    with pytest.raises(InputError, match=r"invalid schema at /components/schemas/X"):
+        check(spec)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterator
+from importlib.resources import files
 from typing import Any
 
 import yaml
@@ -87,11 +90,45 @@ def to_yaml(spec: dict[str, Any]) -> str:
     return yaml.dump(plain, Dumper=dumper, sort_keys=False, allow_unicode=True)
 
 
-def validate(spec: dict[str, Any]) -> None:
-    """Check the spec against the OpenAPI 3.1 schema (openapi-spec-validator)."""
-    from openapi_spec_validator import validate as check  # slow to import: only generate needs it
+def _schemas(node: Any) -> Iterator[tuple[str, Any]]:
+    """Every Schema Object of a spec's paths and components, with where it is."""
+    stack: list[tuple[str, Any]] = [("", node)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "schema" or where.endswith("/components/schemas"):
+                    yield f"{where}/{key}", value
+                else:
+                    stack.append((f"{where}/{key}", value))
+        elif isinstance(item, list):
+            stack.extend((f"{where}/{index}", value) for index, value in enumerate(item))
 
-    try:
-        check(json.loads(json.dumps(spec)))
-    except Exception as error:  # the validator raises its own error family
-        raise InputError(f"the generated spec is not valid OpenAPI: {str(error).splitlines()[0]}") from None
+
+@functools.cache
+def _document_validator() -> Any:
+    import jsonschema_rs
+
+    meta = files("openapi_spec_validator") / "resources" / "schemas" / "v3.1" / "schema.json"
+    return jsonschema_rs.validator_for(json.loads(meta.read_text(encoding="utf-8")))
+
+
+def validate(spec: dict[str, Any]) -> None:
+    """Check the spec against the OpenAPI 3.1 schema, and each Schema Object against JSON Schema 2020-12.
+
+    jsonschema-rs (Rust) does in milliseconds what openapi-spec-validator (pure Python) needs
+    seconds for on a 100-function spec; the OpenAPI 3.1 schema is the one that package ships.
+    """
+    import jsonschema_rs
+
+    plain = json.loads(json.dumps(spec))
+    for error in _document_validator().iter_errors(plain):
+        where = "/".join(str(part) for part in error.instance_path)
+        raise InputError(f"the generated spec is not valid OpenAPI 3.1 at /{where}: {error.message}")
+    for where, schema in _schemas(plain):
+        try:
+            jsonschema_rs.meta.validate(schema)  # JSON Schema 2020-12, OpenAPI 3.1's dialect
+        except jsonschema_rs.ValidationError as error:
+            raise InputError(
+                f"the generated spec has an invalid schema at {where}: {error.message}"
+            ) from None
