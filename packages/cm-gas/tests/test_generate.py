@@ -41,7 +41,7 @@ def test_generate_writes_a_valid_spec_and_a_server(tmp_path: Path) -> None:
     assert spec["components"]["schemas"]["Error"]["required"] == ["detail"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     server = (out / "server.py").read_text()
-    assert "import calculator" in server and "calculator.add," in server and "auth='token'" in server
+    assert "import calculator" in server and "calculator.add," in server and 'auth="token"' in server
     assert (out / "requirements.txt").read_text().startswith("cm-gas>=")
     assert not (out / "Dockerfile").exists()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib.metadata
+import json
 import sys
 from collections.abc import Collection
 from pathlib import Path
@@ -40,7 +41,7 @@ def _server_module(
     module = source.module_name
     served = "".join(f"    {module}.{name},\n" for name in source.names)
     chosen = get if isinstance(get, bool) else sorted(get)
-    gets = f"    get={chosen!r},\n" if get else ""
+    gets = f"    get={chosen if isinstance(chosen, bool) else json.dumps(chosen)},\n" if get else ""
     return f'''"""The REST service of {source.path.name}, made by cm-gas {__version__}.
 
 Run it from this folder: uvicorn server:app --host 127.0.0.1 --port 8000
@@ -54,9 +55,9 @@ from cm_gas import service
 import {module}
 
 app = service(
-{served}    title={title!r},
-    version={version!r},
-    auth={auth!r},
+{served}    title={json.dumps(title)},
+    version={json.dumps(version)},
+    auth={json.dumps(auth)},
 {gets}    allow_hosts=[name for name in os.environ.get("CM_GAS_HOSTS", "").split(",") if name],
 )
 '''
