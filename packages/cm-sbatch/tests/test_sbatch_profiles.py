@@ -63,6 +63,9 @@ def test_a_bad_profile_names_the_file_and_field(tmp_path: Path) -> None:
     data["partitions"]["gpu"]["max_time"] = "three days"
     with pytest.raises(InputError, match=r"bad\.yaml: partitions\.gpu\.max_time: .*not a Slurm time"):
         parse_profile(data, "bad.yaml")
+    data = parse_yaml(EXAMPLE.read_text().replace("max_time: '1:00:00'", "max_time: 1:00:00"), "x")
+    with pytest.raises(InputError, match=r"partitions\.dev\.max_time: .*3600: write the time as text"):
+        parse_profile(data, "bad.yaml")
     data = parse_yaml(EXAMPLE.read_text(), str(EXAMPLE))
     data["directives"]["a100"]["partition"] = "gpus"
     with pytest.raises(InputError, match=r"directives\.a100: partition 'gpus' is not a partition"):

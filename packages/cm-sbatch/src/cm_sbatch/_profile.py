@@ -81,9 +81,14 @@ def size_text(mb: float) -> str:
     return f"{int(mb)}M" if mb == int(mb) else f"{mb:g}M"
 
 
+_QUOTE = "write the time as text: YAML reads an unquoted 1:00:00 as the number 3600"
+
+
 def _time_field(value: Any) -> Any:
     if value is None or str(value) in UNLIMITED:
         return None
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r}: {_QUOTE}")
     minutes(str(value))
     return str(value)
 
@@ -149,12 +154,15 @@ class Profile(BaseModel):
     @field_validator("directives", mode="before")
     @classmethod
     def _texts(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {
-                name: {str(k): str(v) for k, v in entry.items()} if isinstance(entry, dict) else entry
-                for name, entry in value.items()
-            }
-        return value
+        if not isinstance(value, dict):
+            return value
+        for name, entry in value.items():
+            if isinstance(entry, dict) and not isinstance(entry.get("time", ""), str):
+                raise ValueError(f"directives.{name}.time: {entry['time']!r}: {_QUOTE}")
+        return {
+            name: {str(k): str(v) for k, v in entry.items()} if isinstance(entry, dict) else entry
+            for name, entry in value.items()
+        }
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
