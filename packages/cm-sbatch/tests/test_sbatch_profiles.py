@@ -388,6 +388,8 @@ def test_resubmit_failed_picks_by_reason_and_raises_the_scripts(profiles: Path, 
     ]
     assert "resubmitting 1 experiment: 2 SU requested" in result.stderr
     assert not (out / "x_a" / "job.sh.1").exists()  # a dry run writes nothing
+    longer = cli("resubmit", str(out), "--failed", "--reason", "timeout", "--time", "x2", "--dry-run")
+    assert "resubmitting 1 experiment: 4 SU requested" in longer.stderr  # 1 core, 4 hours, as raised
     capped = cli("resubmit", str(out), "--failed", "--reason", "timeout", "--time", "+3d", "-o", "json")
     assert capped.returncode == 2
     assert "time 3-02:00:00 is over partition gpu's max_time 3-00:00:00" in capped.stderr

@@ -55,14 +55,18 @@ class Planned:
     request: Request
 
 
-def plan(out: Path, profile: Profile, ids: set[str] | None = None) -> list[Planned]:
-    """Every experiment (or those in ``ids``) with its parsed request."""
+def plan(
+    out: Path, profile: Profile, ids: set[str] | None = None, texts: Mapping[str, str] | None = None
+) -> list[Planned]:
+    """Every experiment (or those in ``ids``) with its parsed request (``texts``: scripts by id
+    that replace those on disk, as a dry run of a raise has them)."""
     planned = []
     for entry in read_manifest(out):
         if ids is not None and entry["id"] not in ids:
             continue
         script = out / entry["script"]
-        options = sbatch_options(read_text(script), str(script))
+        text = texts[entry["id"]] if texts and entry["id"] in texts else read_text(script)
+        options = sbatch_options(text, str(script))
         planned.append(
             Planned(entry["id"], entry["directory"], script, request(options, profile, str(script)))
         )

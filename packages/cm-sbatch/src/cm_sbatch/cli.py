@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -19,9 +16,9 @@ from cm_common import (
     output_format,
     plural,
     print_records,
+    progress_bar,
     run,
     say,
-    stderr_console,
 )
 
 from ._cli_profiles import NoCheckOption, ProfileOption, check_out, profile_app, show_cost
@@ -45,20 +42,6 @@ ParallelOption = Annotated[int | None, typer.Option("--max-parallel", help="at m
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")]
 # Submitting more experiments than this prints a summary line, not a row per job.
 SUMMARY_AT = 40
-
-
-@contextmanager
-def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr while a terminal watches, else nothing."""
-    if not sys.stderr.isatty() or total < 2:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -149,7 +132,7 @@ def generate(
         return
     target = out or Path("out")
     started = time.perf_counter()
-    with _progress(exp.sweep.combinations(), "generating") as progress:
+    with progress_bar(exp.sweep.combinations(), "generating") as progress:
         count = exp.write(target, force=force, progress=progress)
     seconds = round(time.perf_counter() - started, 3)
     if not quiet:
@@ -200,7 +183,7 @@ def submit(
     sweep = SweepOutput(out)
     if not no_check:
         _preflight(out, profile, output)
-    with _progress(len(sweep.experiments()), "submitting") as progress:
+    with progress_bar(len(sweep.experiments()), "submitting") as progress:
         records = sweep.submit(array=array, max_parallel=max_parallel, dry_run=dry_run, progress=progress)
     _show_jobs(records, output, "submit: every experiment has a job (see resubmit)", quiet, out)
 
@@ -307,13 +290,14 @@ def _resubmit_failed(
         return []
     ids = [failure.id for failure in found]
     chosen = sweep_profile(sweep.out, profile)
+    if chosen is not None and not no_check and not submit["dry_run"]:  # before any script changes
+        check_out(sweep.out, chosen, output, set(ids))
     raised = {}
     if mem or time_raise:
         raised = raise_scripts(sweep, ids, chosen, time=time_raise, mem=mem, write=not submit["dry_run"])
-    if chosen is not None and not no_check and not submit["dry_run"]:
-        check_out(sweep.out, chosen, output, set(ids))
     if chosen is not None and not quiet:
-        summary = cost_summary(costs(plan(sweep.out, chosen, set(ids)), chosen))
+        texts = {key: new.text for key, new in raised.items()}
+        summary = cost_summary(costs(plan(sweep.out, chosen, set(ids), texts), chosen))
         say(f"resubmitting {plural(len(ids), 'experiment')}: {summary}")
     records = sweep.submit(ids=ids, **submit)
     why = {failure.id: failure for failure in found}
