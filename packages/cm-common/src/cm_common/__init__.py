@@ -17,6 +17,7 @@ from ._output import (
     plural,
     print_records,
     print_table,
+    progress_bar,
     say,
     stderr_console,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "plural",
     "print_records",
     "print_table",
+    "progress_bar",
     "progress_line",
     "read_text",
     "resolve_references",

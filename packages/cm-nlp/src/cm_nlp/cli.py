@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -18,9 +17,9 @@ from cm_common import (
     atomic_write_bytes,
     output_format,
     print_records,
+    progress_bar,
     read_text,
     say,
-    stderr_console,
 )
 from cm_common import run as run_app
 
@@ -48,20 +47,6 @@ ProviderOption = Annotated[
     str | None, typer.Option("--provider", "-p", help="default from the settings", show_default=False)
 ]
 LimitOption = Annotated[int, typer.Option("--limit", help="rows shown in a table (0: all)")]
-
-
-@contextmanager
-def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr while a terminal watches, else nothing."""
-    if not sys.stderr.isatty() or total < 2:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _texts(texts: Sequence[str] | None, file: Path | None) -> list[str]:
@@ -104,7 +89,7 @@ def translate(
 
     items = _texts(texts, file)
     started = time.perf_counter()
-    with _progress(len(items), "translating") as progress:
+    with progress_bar(len(items), "translating") as progress:
         results = translate_many(
             items, target=target, source=source, provider=provider, cache=not no_cache, progress=progress
         )
@@ -139,7 +124,7 @@ def sentiment(
 
     items = _texts(texts, file)
     started = time.perf_counter()
-    with _progress(len(items), "sentiment") as progress:
+    with progress_bar(len(items), "sentiment") as progress:
         results = sentiment_many(items, provider=provider, progress=progress)
     _show([result.record() for result in results], output, SENTIMENT_COLUMNS, limit)
     if len(items) > 1:
@@ -224,7 +209,7 @@ def benchmark(
         raise InputError("--providers: name at least one provider")
     if plot is not None and plot.suffix.lower() != ".png":
         raise InputError(f"--plot {plot}: the plot is a .png")
-    with _progress(len(names) * repeat, "calls") as progress:
+    with progress_bar(len(names) * repeat, "calls") as progress:
         results = run_benchmark(names, text, target=target, source=source, repeat=repeat, progress=progress)
     print_records([result.record() for result in results], output_format(output), LATENCY_COLUMNS)
     if plot is not None:

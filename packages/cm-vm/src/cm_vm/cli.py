@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cm_common import InputError, OutputOption, output_format, print_records, say, stderr_console
+from cm_common import (
+    InputError,
+    OutputOption,
+    output_format,
+    print_records,
+    progress_bar,
+    say,
+)
 from cm_common import run as run_app
 
 from . import _config, _ssh, _sshconfig, _vms
@@ -35,20 +40,6 @@ NamesArgument = Annotated[
 ]
 NameArgument = Annotated[str | None, typer.Argument(help="VM name (default: the last booted)")]
 LimitOption = Annotated[int, typer.Option("--limit", help="rows shown in a table (0: all)")]
-
-
-@contextmanager
-def _progress(total: int, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr while a terminal watches, else nothing."""
-    if not sys.stderr.isatty() or total < 2:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _show(vms: list[Any], output: OutputOption, limit: int = 0, what: str = "VMs") -> None:
@@ -91,7 +82,7 @@ def boot(
     if dry_run:
         _show(_vms.preview(plan, inventory), output)
         return
-    with _progress(plan.count, "booting") as progress:
+    with progress_bar(plan.count, "booting") as progress:
         vms = _vms.boot(plan, inventory, progress)
     _show(vms, output)
 
