@@ -28,6 +28,7 @@ nox.options.sessions = [
     "typecheck",
     "integration",
     "example",
+    "examples",
     "docs",
     "wheels",
 ]
@@ -102,8 +103,21 @@ def integration(session: nox.Session) -> None:
     _system_deps(session, "integration")
     _install(session, *PACKAGES)
     session.run(
-        "pytest", *(f"packages/{name}/tests" for name in PACKAGES), "-m", SERVICE_MARKERS, *session.posargs
+        "pytest",
+        *(f"packages/{name}/tests" for name in PACKAGES),
+        "examples/tests",
+        "-m",
+        SERVICE_MARKERS,
+        *session.posargs,
     )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Every example of examples/ run as its README says (the Slurm variant runs in `integration`)."""
+    _system_deps(session, "cm-cc")
+    _install(session, *PACKAGES)
+    session.run("pytest", "examples/tests", "-m", f"not ({SERVICE_MARKERS})", *session.posargs)
 
 
 @nox.session(python=False)
