@@ -89,7 +89,8 @@ def build(results: list[dict[str, Any]], image_prefix: str, image_dir: Path) -> 
         lines += ["", f"## {result['title']}", ""]
         lines += [
             f"`python benchmarks/{script}{' --full' if result['full'] else ''}`: {m['date']},"
-            f" {m['cores']} cores ({m['cpu']}), load average {m['load_average_start'][0]} at the start,"
+            f" {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']},"
+            f" load average {m['load_average_start'][0]} at the start,"
             f" {m['load_average_end'][0]} at the end; median (min-max) of {result['repeat']} runs each,"
             " peak RSS.",
             "",
