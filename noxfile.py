@@ -135,8 +135,13 @@ def example(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the mkdocs site strictly; `nox -s docs -- serve` serves it on 127.0.0.1:8000 instead."""
-    session.install("mkdocs")
+    """Build the mkdocs site strictly; `nox -s docs -- serve` serves it on 127.0.0.1:8000 instead.
+
+    Every package is installed: the CLI reference and the JSON Schemas are generated from them
+    (docs_hooks/reference.py), the Python API from their docstrings (mkdocstrings).
+    """
+    session.install("mkdocs", "mkdocstrings[python]")
+    session.install("packages/cm-common", *(f"packages/{name}" for name in PACKAGES if name != "cm-common"))
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve", *session.posargs[1:])
         return
