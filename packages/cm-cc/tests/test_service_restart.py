@@ -23,7 +23,7 @@ from service_fixtures import (  # noqa: F401
 )
 
 from cm_cc import Job, Store, Workflow
-from cm_cc._proc import start_time
+from cm_common import start_time
 
 
 def _killed_engine() -> tuple[int, str]:

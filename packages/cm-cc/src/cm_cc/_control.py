@@ -8,11 +8,11 @@ import signal
 import time
 from pathlib import Path
 
-from cm_common import RuntimeFailure, scancel
+from cm_common import RuntimeFailure, alive, scancel
 
 from ._executors import JobContext
 from ._models import JobStatus, RunStatus, State, WorkflowSpec
-from ._proc import alive, alive_since, signal_group
+from ._proc import alive_since, signal_group
 from ._store import Store
 
 _log = logging.getLogger("cm_cc")

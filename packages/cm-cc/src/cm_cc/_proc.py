@@ -13,39 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from cm_common import RuntimeFailure
-
-
-def _created(pid: int) -> float | None:
-    """When ``pid`` started (seconds since the epoch, from psutil), None when it is gone."""
-    try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.Error, ValueError):  # gone, not ours to see, or not a pid
-        return None
-
-
-def start_time(pid: int) -> str:
-    """The start time of ``pid`` in clock ticks after boot (/proc/PID/stat's field 22), or '' when gone.
-
-    Kept in ticks, as the store has always recorded it, so runs recorded earlier still match.
-    """
-    created = _created(pid) if pid > 0 else None
-    if created is None:
-        return ""
-    return str(round((created - psutil.boot_time()) * os.sysconf("SC_CLK_TCK")))
-
-
-def alive(pid: int | None, started: str) -> bool:
-    """True when ``pid`` runs and is the process that started at ``started`` (a :func:`start_time`)."""
-    return bool(pid) and started != "" and start_time(pid or 0) == started
+from cm_common import RuntimeFailure, process_started
 
 
 def alive_since(pid: int | None, started: float | None, slack: float = 5.0) -> bool:
     """True when ``pid`` runs and started within ``slack`` seconds of the epoch time ``started``
     (a job's pid is checked against its recorded start, so a reused pid is not taken for it)."""
-    created = _created(pid) if pid and pid > 0 else None
+    created = process_started(pid) if pid else None
     if created is None or started is None:
         return False
     return abs(created - started) <= slack

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from cm_common import RuntimeFailure, cm_home, job_states
+from cm_common import RuntimeFailure, cm_home, job_states, start_time
 
 from ._command import remote_files, script_text
 from ._executors import Executor, JobContext, LocalExecutor
 from ._models import Event, Job, JobStatus, RunStatus, State, WorkflowSpec
 from ._outcome import OutcomeRecorder
-from ._proc import alive_since, engine_lock, pidfd_children, signal_group, start_time
+from ._proc import alive_since, engine_lock, pidfd_children, signal_group
 from ._store import Store
 
 EventHook = Callable[[Event], None]

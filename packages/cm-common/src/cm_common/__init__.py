@@ -47,6 +47,7 @@ from ._variables import Variables, parse_assignment
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._proc import alive, process_started, start_time
     from ._settings import Settings, load_settings
     from ._slurm_settings import SlurmSettings, load_slurm_settings
     from ._web import RequestGuard, allowed_hosts, load_or_create_token, token_matches
@@ -57,6 +58,9 @@ _LAZY = {
     "load_settings": "_settings",
     "SlurmSettings": "_slurm_settings",
     "load_slurm_settings": "_slurm_settings",
+    "alive": "_proc",
+    "process_started": "_proc",
+    "start_time": "_proc",
     "RequestGuard": "_web",
     "allowed_hosts": "_web",
     "load_or_create_token": "_web",
@@ -95,6 +99,7 @@ __all__ = [
     "Variables",
     "__version__",
     "add_version_option",
+    "alive",
     "allowed_hosts",
     "atomic_write_bytes",
     "atomic_write_text",
@@ -117,6 +122,7 @@ __all__ = [
     "plural",
     "print_records",
     "print_table",
+    "process_started",
     "progress_bar",
     "progress_line",
     "read_text",
@@ -128,6 +134,7 @@ __all__ = [
     "scancel",
     "settings_path",
     "slurm_call",
+    "start_time",
     "stderr_console",
     "token_matches",
 ]

@@ -15,21 +15,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cm_common import InputError, atomic_write_text, file_lock
+from cm_common import InputError, alive, atomic_write_text, file_lock
 
 from ._auth import gas_home
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def start_time(pid: int) -> str:
-    """The kernel's start time of ``pid`` (field 22 of /proc/PID/stat), or '' when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 and fields[0] != "Z" else ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +43,7 @@ class Entry:
     @property
     def alive(self) -> bool:
         """True while its process runs (the same process: its start time matches)."""
-        return self.started != "" and start_time(self.pid) == self.started
+        return alive(self.pid, self.started)
 
     def row(self) -> dict[str, Any]:
         """The entry as a table row."""

@@ -20,12 +20,12 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from cm_common import InputError, RuntimeFailure, say
+from cm_common import InputError, RuntimeFailure, say, start_time
 
 from ._app import MIB, service
 from ._auth import AuthMode
 from ._loader import load
-from ._registry import Entry, Registry, start_time
+from ._registry import Entry, Registry
 
 ENV = "CM_GAS_SERVE"
 

@@ -24,10 +24,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from cm_common import InputError
+from cm_common import InputError, alive
 
 from .._control import cancel_run, mark_interrupted
-from .._proc import alive
 from .._store import Store
 
 FINAL = frozenset({"done", "failed", "cancelled", "interrupted"})
