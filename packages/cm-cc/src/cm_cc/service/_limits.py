@@ -44,8 +44,8 @@ def _check_depth(text: str, source: str, limit: int) -> None:
         if isinstance(event, _OPEN):
             depth += 1
             if depth > limit:
-                line = event.start_mark.line + 1
-                raise InputError(f"{source}:{line}: nested deeper than the limit of {limit} levels")
+                where = f"{source}:{event.start_mark.line + 1}" if event.start_mark else source
+                raise InputError(f"{where}: nested deeper than the limit of {limit} levels")
         elif isinstance(event, _CLOSE):
             depth -= 1
 
