@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cm_common import RequestGuard, allowed_hosts, load_or_create_token, token_matches
+from cm_common import RequestGuard, allowed_hosts, is_loopback, load_or_create_token, token_matches
 
 HOST = "127.0.0.1:8000"
 
@@ -169,3 +169,20 @@ def test_the_token_is_made_once_and_kept_private(tmp_path: Any) -> None:
     assert token_matches(token, f"Bearer {token}")
     assert not token_matches(token, f"Basic {token}")
     assert not token_matches(token, "Bearer wrong") and not token_matches(token, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.3.4.5", True),
+        ("[::1]", True),
+        ("::1", True),
+        ("0.0.0.0", False),  # noqa: S104 - a name under test, not a bind
+        ("10.0.0.5", False),
+        ("lab.example", False),
+    ],
+)
+def test_loopback_addresses_are_told_apart(host: str, expected: bool) -> None:
+    assert is_loopback(host) is expected

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ._proc import alive, process_started, start_time
     from ._settings import Settings, load_settings
     from ._slurm_settings import SlurmSettings, load_slurm_settings
-    from ._web import RequestGuard, allowed_hosts, load_or_create_token, token_matches
+    from ._web import RequestGuard, allowed_hosts, is_loopback, load_or_create_token, token_matches
 
 # Loaded on first use: the settings pull in pydantic (~50 ms), and only services need the web guard.
 _LAZY = {
@@ -63,6 +63,7 @@ _LAZY = {
     "start_time": "_proc",
     "RequestGuard": "_web",
     "allowed_hosts": "_web",
+    "is_loopback": "_web",
     "load_or_create_token": "_web",
     "token_matches": "_web",
 }
@@ -106,6 +107,7 @@ __all__ = [
     "cm_home",
     "file_lock",
     "format_records",
+    "is_loopback",
     "job_states",
     "last_progress",
     "load_or_create_token",

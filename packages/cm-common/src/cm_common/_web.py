@@ -31,12 +31,13 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 def allowed_hosts(bind: str, extra: Iterable[str] = ()) -> frozenset[str]:
     """The host names a server bound to ``bind`` answers to: itself, its loopback names, and ``extra``."""
     names = {bind.lower().strip("[]"), *(name.lower().strip("[]") for name in extra)}
-    if _is_loopback(bind) or bind in ("0.0.0.0", "::"):  # noqa: S104 - names, not a bind
+    if is_loopback(bind) or bind in ("0.0.0.0", "::"):  # noqa: S104 - names, not a bind
         names.update(LOOPBACK_NAMES)
     return frozenset(names)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``[::1]`` too): where a service may run without auth."""
     if host.lower() == "localhost":
         return True
     try:

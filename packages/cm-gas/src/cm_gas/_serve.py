@@ -8,7 +8,6 @@ multi-process mode works for a module given by path.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 import socket
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from cm_common import InputError, RuntimeFailure, say, start_time
+from cm_common import InputError, RuntimeFailure, is_loopback, say, start_time
 
 from ._app import MIB, service
 from ._auth import AuthMode
@@ -68,16 +67,6 @@ class Options:
         )
 
 
-def loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` right now."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -89,7 +78,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def check(options: Options) -> FastAPI:
     """Refuse unsafe options and build the app once here, so bad input fails before uvicorn starts."""
-    if options.auth == "none" and not loopback(options.host):
+    if options.auth == "none" and not is_loopback(options.host):
         raise InputError(f"--auth none is allowed only on a loopback address, not {options.host!r}")
     if options.workers < 1:
         raise InputError(f"--workers: expected at least 1, got {options.workers}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from cm_common import (
     OutputOption,
     RuntimeFailure,
     atomic_write_text,
+    is_loopback,
     output_format,
     print_records,
     say,
@@ -23,15 +23,6 @@ from cm_common import (
 _EXTRA = "the service needs its extra packages: pip install 'cm-cc[service]'"
 RUN_COLUMNS = ["id", "workflow", "state", "progress", "total", "done", "failed", "created"]
 JOB_COLUMNS = ["name", "state", "progress", "host", "started", "ended", "elapsed", "message"]
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -48,7 +39,7 @@ def serve(
     Requests whose Host is not the address listened on (or an --allowed-host) are refused, so a
     rebound DNS name cannot reach the server; request bodies stop at the setting cc.max_body.
     """
-    if no_auth and not _loopback(host):
+    if no_auth and not is_loopback(host):
         raise InputError(f"--no-auth is allowed only on a loopback address, not {host!r}")
     try:
         import uvicorn

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 
-from cm_common import InputError, load_or_create_token, say
+from cm_common import InputError, is_loopback, load_or_create_token, say
 
 from ._app import create_app, token_path
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -25,7 +15,7 @@ def serve(
     """Serve until interrupted; ``no_auth`` only on a loopback address."""
     import uvicorn
 
-    if no_auth and not _loopback(host):
+    if no_auth and not is_loopback(host):
         raise InputError(f"--no-auth is allowed only on a loopback address, not {host!r}")
     token = None if no_auth else load_or_create_token(token_path())
     shown = f"[{host}]" if ":" in host else host
