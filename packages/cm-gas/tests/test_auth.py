@@ -94,3 +94,21 @@ def test_hashes_are_salted_and_verified() -> None:
     assert verify_password("same password", first) and not verify_password("other password", first)
     assert not verify_password("same password", "scrypt$broken")
     assert not verify_password("same password", "md5$1$1$1$AAAA$AAAA")
+
+
+def test_an_unknown_user_costs_a_hash_like_a_known_one(
+    cm_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answer time must not tell which user names exist: every name is checked with scrypt."""
+    from cm_gas import _auth
+
+    add_user("alice", "right-password")
+    check = _auth.BasicCheck()
+    hashed: list[str] = []
+    real = _auth.verify_password
+    monkeypatch.setattr(_auth, "verify_password", lambda pw, stored: hashed.append(pw) or real(pw, stored))
+    header = _basic("mallory", "right-password")["Authorization"]
+    assert not check(header)
+    assert not check(_basic("alice", "wrong")["Authorization"])
+    assert check(_basic("alice", "right-password")["Authorization"])
+    assert hashed == ["right-password", "wrong", "right-password"]

@@ -148,6 +148,7 @@ class BasicCheck:
         self._stamp: tuple[int, int] | None = None
         self._users: dict[str, str] = {}
         self._passed: set[bytes] = set()
+        self._decoy = hash_password(secrets.token_urlsafe(16))
 
     def _refresh(self) -> None:
         try:
@@ -175,8 +176,9 @@ class BasicCheck:
             name, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (ValueError, binascii.Error):
             return False
-        stored = users.get(name)
-        if not sep or stored is None or not verify_password(password, stored):
+        # An unknown name costs the same scrypt as a known one, so timing does not tell which names exist.
+        stored = users.get(name) or self._decoy
+        if not verify_password(password, stored) or not sep or name not in users:
             return False
         with self._lock:
             if len(self._passed) >= self.MAX_REMEMBERED:
