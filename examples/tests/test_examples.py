@@ -97,3 +97,83 @@ def test_vm(tmp_path: Path, cm_home: Path) -> None:
     assert "Host quake-vm-1" in output and "Host quake-vm-2" in output
     assert output.count("terminated") >= 2
     assert "Host quake-vm" not in (cm_home / "vm" / "ssh_config").read_text()
+
+
+def check_hybrid(folder: Path, output: str, sshd: dict[str, str]) -> list[dict[str, object]]:
+    """Check what the hybrid run made; return the jobs of its run as ``cm-cc status`` has them."""
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    assert [fit["lr"] for fit in summary["fits"]] == [0.05, 0.2, 0.5]
+    best = summary["best"]
+    assert best["loss"] == min(fit["loss"] for fit in summary["fits"]) < 0.02
+    assert abs(best["slope"] - 2.0) < 0.1 and abs(best["intercept"] - 1.0) < 0.1
+    assert math.isclose(summary["forecast_x10"], 10 * best["slope"] + best["intercept"])
+    vm = summary["vm"]
+    # the job ran over ssh: sshd sets SSH_CONNECTION to "client port server port"
+    assert vm["user"] == sshd["user"] and vm["ssh_connection"].endswith(f"{sshd['host']} {sshd['port']}")
+    assert f"the model service at x=10: {summary['forecast_x10']:.3f}" in output
+    graph = (folder / "out" / "workflow.svg").read_text()
+    for name in (
+        "preprocess",
+        "fit&#45;lr_0.05",
+        "fit&#45;lr_0.2",
+        "fit&#45;lr_0.5",
+        "on&#45;vm",
+        "forecast",
+        "report",
+    ):
+        assert f"<title>{name}</title>" in graph
+    assert graph.count("done") == 7
+    assert "stopped hybrid-model" in output and "terminated" in output
+    cm_home = folder / "out" / "cm"
+    assert "Host hybrid-vm" not in (cm_home / "vm" / "ssh_config").read_text()
+    cli = Path(sys.executable).parent / "cm-cc"
+    env = {**os.environ, "CM_HOME": str(cm_home)}
+    status = subprocess.run(
+        [str(cli), "status", "-o", "json"], capture_output=True, text=True, check=True, env=env
+    )
+    jobs: list[dict[str, object]] = json.loads(status.stdout)
+    assert len(jobs) == 7 and all(job["state"] == "done" for job in jobs)
+    return jobs
+
+
+def run_hybrid(tmp_path: Path, sshd: dict[str, str], kind: str) -> tuple[Path, str]:
+    """Run examples/hybrid with its sweep's ``kind`` set, the VM being the sshd on 127.0.0.1."""
+    folder = copy_example("hybrid", tmp_path)
+    workflow = folder / "workflow.yaml"
+    source = workflow.read_text()
+    assert source.count("kind: slurm") == 1
+    workflow.write_text(source.replace("kind: slurm", f"kind: {kind}"))
+    vm = {"VM_USER": sshd["user"], "VM_KEY": sshd["key"], "VM_PORT": sshd["port"]}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in vm.items():
+            patch.setenv(name, value)
+        return run_example("hybrid", tmp_path, folder)
+
+
+@pytest.mark.slurm
+@pytest.mark.ssh
+def test_hybrid(slurm: str, sshd: dict[str, str], tmp_path: Path) -> None:
+    """The sweep runs as Slurm jobs, one job on the VM over ssh, the model as a cm-gas service."""
+    folder, output = run_hybrid(tmp_path, sshd, "slurm")
+    jobs = check_hybrid(folder, output, sshd)
+    kinds = {str(job["name"]): job["kind"] for job in jobs}
+    assert kinds == {
+        "preprocess": "local",
+        "fit-lr_0.05": "slurm",
+        "fit-lr_0.2": "slurm",
+        "fit-lr_0.5": "slurm",
+        "on-vm": "ssh",
+        "forecast": "local",
+        "report": "local",
+    }
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    assert len(summary["slurm_jobs"]) == 3 and all(job.isdigit() for job in summary["slurm_jobs"])
+
+
+@pytest.mark.ssh
+def test_hybrid_without_slurm(sshd: dict[str, str], tmp_path: Path) -> None:
+    """The README's one setting for a laptop: kind local runs the sweep here."""
+    folder, output = run_hybrid(tmp_path, sshd, "local")
+    jobs = check_hybrid(folder, output, sshd)
+    assert [job["kind"] for job in jobs if str(job["name"]).startswith("fit-")] == ["local"] * 3
+    assert "slurm jobs: none (kind: local)" in output
