@@ -27,6 +27,7 @@ CLIS = [
 SCHEMAS = [
     ("workflow", "cm_cc", "WorkflowSpec"),
     ("manifest-line", "cm_cc._sweep", "Experiment"),
+    ("sweep-config", "cm_sbatch._config_schema", "SweepConfig"),
     ("profile", "cm_sbatch", "Profile"),
     ("settings", "cm_common", "Settings"),
 ]

@@ -27,6 +27,7 @@ from ._values import Spelled, Value, as_number, expand
 ConfigInput = str | os.PathLike[str] | Mapping[str, Any]
 SWEEP_SECTIONS = ("experiment", "experiments")
 META_SECTION = "sweep"
+META_FIELDS = ("zip", "include", "exclude", "repeat")
 SUFFIXES = (".yaml", ".yml", ".json", ".py", ".ipynb")
 _KEY = re.compile(r"^[A-Za-z_][\w-]*$")
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -216,12 +217,10 @@ def split_sweep(
         raw.update(section)
     meta = attributes.pop(META_SECTION, None) or {}
     if not isinstance(meta, Mapping):
-        raise InputError(f"{META_SECTION}: expected a mapping (zip, include, exclude, repeat)")
-    unknown = set(meta) - {"zip", "include", "exclude", "repeat"}
+        raise InputError(f"{META_SECTION}: expected a mapping ({', '.join(META_FIELDS)})")
+    unknown = set(meta) - set(META_FIELDS)
     if unknown:
-        raise InputError(
-            f"{META_SECTION}: unknown field {sorted(unknown)[0]!r} (zip, include, exclude, repeat)"
-        )
+        raise InputError(f"{META_SECTION}: unknown field {sorted(unknown)[0]!r} ({', '.join(META_FIELDS)})")
     return attributes, raw, dict(meta)
 
 
