@@ -76,7 +76,8 @@ def import_command(
     force: Annotated[bool, typer.Option("--force", help="replace an existing profile")] = False,
 ) -> None:
     """Read the live cluster (scontrol show partition, sinfo) into a profile."""
-    from ._profile import profiles_dir, save_profile
+    from ._profile import save_profile
+    from ._profile_files import profiles_dir
     from ._profile_import import import_profile
 
     target = path or profiles_dir() / f"{name}.yaml"
@@ -94,7 +95,8 @@ def import_command(
 @profile_app.command("list")
 def list_command(output: OutputOption = None) -> None:
     """The profiles in $CM_HOME/profiles: name, hosts, partitions, directives."""
-    from ._profile import known_profiles, read_profile
+    from ._profile import read_profile
+    from ._profile_files import known_profiles
 
     rows = []
     for name, path in known_profiles().items():

@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from cm_common import InputError, Variables
+from cm_common import InputError, Variables, parse_yaml
 
 from ._config import ConfigInput, merge_configs
+from ._folder import CONFIG
 from ._named import apply_profile
 from ._render import LAYOUTS, Inputs, Layout, Renderer, Run
 from ._sweep import Sweep
@@ -127,7 +126,8 @@ class Experiment:
 
     def config(self, run: Run | int) -> dict[str, Any]:
         """The fully resolved configuration of one run, as its ``config.yaml`` holds it."""
-        loaded: dict[str, Any] = yaml.safe_load(self._renderer.record(self._position(run)).config)
+        record = self._renderer.record(self._position(run))
+        loaded: dict[str, Any] = parse_yaml(record.config, f"{record.directory}/{CONFIG}")
         return loaded
 
     def write(

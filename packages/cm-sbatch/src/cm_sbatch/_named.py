@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cm_common import InputError
 
+from ._profile_files import known_profiles
 from ._values import Value, expand
 
 if TYPE_CHECKING:  # pydantic is loaded only when a profile is in effect
@@ -73,8 +74,8 @@ def apply_profile(
     """
     system = data.get("system")
     host = system.get("host") if isinstance(system, Mapping) else None
-    if profile is None and host is None:
-        return data, None, None
+    if profile is None and (host is None or (not _USES.search(text) and not known_profiles())):
+        return data, None, None  # nothing to look up: the profile model is not even loaded
     from ._profile import Profile, find_profile, load_profile
 
     if isinstance(profile, Profile):

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cm_common import InputError, atomic_write_text, cm_home, load_yaml
+from cm_common import InputError, atomic_write_text, load_yaml
 
-PROFILES = "profiles"
+from ._profile_files import known_profiles, profiles_dir
+
 # sbatch long options a named directive may set (its keys, and {slurm.directive.KEY})
 DIRECTIVE_OPTIONS = frozenset(
     {
@@ -198,11 +199,6 @@ class Profile(BaseModel):
         return self.directives[name]
 
 
-def profiles_dir() -> Path:
-    """Where profiles live: ``$CM_HOME/profiles``."""
-    return cm_home() / PROFILES
-
-
 def parse_profile(data: Any, source: str) -> Profile:
     """A profile from loaded YAML; InputError names the file and the field."""
     try:
@@ -216,14 +212,6 @@ def parse_profile(data: Any, source: str) -> Profile:
 def read_profile(path: Path) -> Profile:
     """The profile in the YAML file ``path``."""
     return parse_profile(load_yaml(path), str(path))
-
-
-def known_profiles() -> dict[str, Path]:
-    """Every profile in ``$CM_HOME/profiles``, by file name."""
-    folder = profiles_dir()
-    if not folder.is_dir():
-        return {}
-    return {path.stem: path for path in sorted(folder.glob("*.yaml"))}
 
 
 def find_profile(host: str) -> Profile | None:

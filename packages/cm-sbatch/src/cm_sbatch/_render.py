@@ -9,8 +9,8 @@ touches a file: the writer (``_write``) does that.
 from __future__ import annotations
 
 import json
+import os
 import shlex
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -35,6 +35,7 @@ _MARK = "cmsbatch0identifier0mark"
 _UUID_MARK = "cmsbatch0uuid0mark"
 _AXIS = "\0axis"
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def dump_yaml(data: Any) -> str:
@@ -45,11 +46,17 @@ def dump_yaml(data: Any) -> str:
     return text
 
 
+def random_uuid() -> str:
+    """A random (version 4) UUID's text, as ``str(uuid.uuid4())`` without building the object."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
 def yaml_value(value: Value) -> str:
     """How config.yaml writes a sweep value: a config's number in its own spelling, text as text."""
     if value.number is None and value.data is not None:
         return dump_yaml({"k": str(value)})[3:-1]
-    same = yaml.safe_load(str(value)) if value.data is not None else None
+    same = yaml.load(str(value), Loader=_Loader) if value.data is not None else None  # noqa: S506
     if value.data is None or (type(same) is type(value.number) and same == value.number):
         return str(value) or "null"
     return dump_yaml({"k": value.number})[3:-1]
@@ -109,7 +116,7 @@ class Inputs:
     source: str = "config"
     os_names: Sequence[str] = ()
     variables: Callable[[], Mapping[str, str]] = dict
-    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
+    new_uuid: Callable[[], str] = lambda: random_uuid()
     # completes each experiment's resolved attributes (the named directives of a profile)
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -244,10 +251,16 @@ class Renderer:
             [segment(key, value) for value in items] for key, items in zip(keys, values, strict=True)
         ]
         self._texts = [[str(value) for value in items] for items in values]
-        self._yaml_keys = [f"  {dump_yaml({key: 0})[:-4]}: " for key in keys]
-        self._yaml_values = [[yaml_value(value) for value in items] for items in values]
-        self._json_keys = [f"{json.dumps(key)}: " for key in keys]
-        self._json_values = [[value.json for value in items] for items in values]
+        # per key, per value: its line of config.yaml's experiment section and its manifest pair
+        yaml_keys = [f"  {dump_yaml({key: 0})[:-4]}: " for key in keys]
+        self._yaml_lines = [
+            [f"{key_text}{yaml_value(value)}\n" for value in items]
+            for key_text, items in zip(yaml_keys, values, strict=True)
+        ]
+        self._json_pairs = [
+            [f"{json.dumps(key)}: {value.json}" for value in items]
+            for key, items in zip(keys, values, strict=True)
+        ]
         for key, items, segments in zip(keys, values, self._segments, strict=True):
             seen: dict[str, Value] = {}
             for value, name in zip(items, segments, strict=True):
@@ -300,6 +313,13 @@ class Renderer:
             self._unresolved(missing)
         self._format = "".join(fmt)
         self._needs_dynamic = any(kind == "dyn" for kind, _, _ in self._slots)
+        # a swept value's text in the script, quoted where its placeholder asks, made once per value
+        self._slot_texts = [
+            [shlex.quote(text) if placeholder.quote else text for text in self._texts[what]]
+            if kind == "axis"
+            else None
+            for kind, what, placeholder in self._slots
+        ]
 
     def _unresolved(self, missing: Sequence[Placeholder]) -> None:
         where = ", ".join(f"{self.inputs.template}:{p.line}: {p}" for p in missing)
@@ -382,10 +402,11 @@ class Renderer:
 
     def _fill(self, index: tuple[int, ...], current: _Current, resolved: Mapping[str, Any] | None) -> str:
         args: list[str] = []
-        for kind, what, placeholder in self._slots:
-            if kind == "axis":
-                text = self._texts[what][index[what]]
-            elif kind == "run":
+        for (kind, what, placeholder), texts in zip(self._slots, self._slot_texts, strict=True):
+            if texts is not None:
+                args.append(texts[index[what]])
+                continue
+            if kind == "run":
                 text = str(getattr(current, "position" if what == "index" else what))
             else:
                 assert resolved is not None
@@ -407,8 +428,7 @@ class Renderer:
                     parts.append("experiment: {}\n")
                     continue
                 parts.append("experiment:\n")
-                for key_text, values, i in zip(self._yaml_keys, self._yaml_values, index, strict=True):
-                    parts.append(f"{key_text}{values[i]}\n")
+                parts.extend([lines[i] for lines, i in zip(self._yaml_lines, index, strict=True)])
             else:
                 assert resolved is not None
                 parts.append(dump_yaml({chunk[1]: resolved[chunk[1]]}))
@@ -419,10 +439,7 @@ class Renderer:
         resolved = None
         if self._dynamic or self._needs_dynamic:
             resolved = self._resolve_dynamic(index, current)
-        parameters = ", ".join(
-            f"{key}{values[i]}"
-            for key, values, i in zip(self._json_keys, self._json_values, index, strict=True)
-        )
+        parameters = ", ".join([pairs[i] for pairs, i in zip(self._json_pairs, index, strict=True)])
         script = self._fill(index, current, resolved)
         config = self._config_text(index, current, resolved)
         return Record(position, run_id, directory, f"{{{parameters}}}", script, config)
