@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -12,8 +12,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from cm_common import InputError
 
 from .._version import __version__
 from ._runs import FINAL, Conflict, Published
@@ -28,7 +26,7 @@ from ._schemas import (
     WorkflowInfo,
     WorkflowSummary,
 )
-from ._service import Service
+from ._service import Service, summary
 from ._workflows import NotFound, StoredWorkflow, is_archive
 
 YAML_TYPE = "application/yaml"
@@ -83,18 +81,8 @@ Svc = Annotated[Service, Depends(service)]
 RunId = Annotated[str, "the run id"]
 
 
-def _summary(stored: StoredWorkflow) -> dict[str, Any]:
-    return {
-        "name": stored.name,
-        "file": stored.file,
-        "uploaded": stored.uploaded,
-        "size": stored.size,
-        "job_count": len(stored.jobs),
-    }
-
-
 def _workflow_info(stored: StoredWorkflow) -> WorkflowInfo:
-    return WorkflowInfo.model_validate({**_summary(stored), "jobs": stored.jobs})
+    return WorkflowInfo.model_validate({**summary(stored), "jobs": stored.jobs})
 
 
 def _sse(event: str, data: str) -> str:
@@ -150,13 +138,9 @@ def openapi(request: Request) -> dict[str, Any]:
 @router.get(
     "/workflows", response_model=list[WorkflowSummary], tags=["workflows"], summary="Uploaded workflows"
 )
-def list_workflows(svc: Svc) -> list[WorkflowSummary]:
+async def list_workflows(svc: Svc) -> Response:
     """Every uploaded workflow: name, file, job count, size and upload time (no jobs)."""
-    found = []
-    for name in svc.library.names():
-        with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
-            found.append(WorkflowSummary.model_validate(_summary(svc.library.get(name))))
-    return found
+    return Response(await svc.workflows_json(), media_type="application/json")
 
 
 @router.post(
@@ -179,6 +163,7 @@ async def upload_workflow(
         raise HTTPException(400, "empty upload")
     _upload_type(request, data)
     stored = await asyncio.to_thread(svc.library.add, data, name, replace)
+    svc.changed()
     return _workflow_info(stored)
 
 
@@ -192,6 +177,7 @@ def get_workflow(name: str, svc: Svc) -> WorkflowInfo:
 def delete_workflow(name: str, svc: Svc) -> Response:
     """Remove an uploaded workflow (its runs stay)."""
     svc.library.delete(name)
+    svc.changed()
     return Response(status_code=204)
 
 
@@ -217,7 +203,7 @@ async def list_runs(svc: Svc) -> Response:
 async def run_status(run: RunId, svc: Svc) -> Response:
     """State, counts and every job's state, progress, host and times (at most 0.2 s old)."""
     # already a validated model: serialized once, not validated again through response_model
-    return Response(await svc.status_json(run), media_type="application/json")
+    return Response((await svc.status(run))[0], media_type="application/json")
 
 
 @router.post(
@@ -310,16 +296,11 @@ async def events(run: RunId, svc: Svc) -> StreamingResponse:
     )
 
 
-def _snapshot(svc: Service, run: str) -> tuple[str, str, bool]:
-    """The run's status as JSON, its state and whether it runs (a stream keeps no models alive)."""
-    detail = svc.detail(run)
-    return detail.model_dump_json(), detail.state, detail.active
-
-
 async def _event_stream(svc: Service, run: str) -> AsyncIterator[str]:
     async with svc.runs.watch(run) as queue:
-        text, state, active = await asyncio.to_thread(_snapshot, svc, run)
-        yield "retry: 3000\n" + _sse("snapshot", text)
+        # a status begun after the subscription: no event falls between it and the queue
+        text, state, active = await svc.status(run, since=time.monotonic())
+        yield "retry: 3000\n" + _sse("snapshot", text.decode())
         if state in FINAL and not active:
             yield _sse("end", json.dumps({"state": state}))
             return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -60,20 +59,11 @@ async def index(request: Request) -> Response:
     svc = _service(request)
     if not svc.authorized(request):
         return _login(svc, "./")
-    workflows = await asyncio.to_thread(_workflows, svc)
+    workflows = await asyncio.to_thread(svc.workflows)
     runs = await asyncio.to_thread(svc.runs_list)
     return _page(
         "index.html", root="./", page="index", workflows=workflows, runs=runs, title="cm-cc", csrf=svc.csrf
     )
-
-
-def _workflows(svc: Service) -> list[dict[str, Any]]:
-    found = []
-    for name in svc.library.names():
-        with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
-            stored = svc.library.get(name)
-            found.append({"name": name, "jobs": len(stored.jobs), "uploaded": stored.uploaded})
-    return found
 
 
 @gui_router.get("/runs/{run}", response_class=HTMLResponse)

@@ -47,6 +47,9 @@ class WorkflowSummary(BaseModel):
     job_count: int
 
 
+WorkflowList = TypeAdapter(list[WorkflowSummary])
+
+
 class WorkflowInfo(WorkflowSummary):
     """An uploaded workflow with its jobs."""
 

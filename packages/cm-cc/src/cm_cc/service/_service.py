@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
@@ -19,14 +21,27 @@ from .._scheduler import create_run
 from .._store import Store
 from ._limits import TooLarge
 from ._runs import RunManager
-from ._schemas import JobState, RunDetail, RunInfo, RunList
-from ._workflows import NotFound, WorkflowLibrary
+from ._schemas import JobState, RunDetail, RunInfo, RunList, WorkflowList, WorkflowSummary
+from ._workflows import NotFound, StoredWorkflow, WorkflowLibrary
 
 _log = logging.getLogger("cm_cc.service")
 COOKIE = "cm_cc_token"
 CSRF_HEADER = "x-cm-request"  # the GUI sends its CSRF token in it; a cross-origin page cannot set it
 MAX_RUN_SPEC = 16 * 1024 * 1024  # bytes of the workflow a run stores (jobs expanded)
+Kept = TypeVar("Kept")
+Status = tuple[bytes, str, bool]  # a run's status as JSON, its state, whether its engine runs
 FRESH = 0.2  # seconds a status or run list answer is served again to every client that asks
+
+
+def summary(stored: StoredWorkflow) -> dict[str, Any]:
+    """What a listing shows of a stored workflow."""
+    return {
+        "name": stored.name,
+        "file": stored.file,
+        "uploaded": stored.uploaded,
+        "size": stored.size,
+        "job_count": len(stored.jobs),
+    }
 
 
 class Service:
@@ -40,40 +55,67 @@ class Service:
         self.runs = runs
         self._graphs: dict[str, tuple[tuple[object, ...], bytes]] = {}
         self._lock = threading.Lock()
-        self._answers: dict[str, tuple[float, bytes]] = {}
-        self._pending: dict[str, asyncio.Future[bytes]] = {}
+        self._answers: dict[str, tuple[float, Any]] = {}
+        self._pending: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+        self._changed = 0.0  # answers begun before the last change are not served
 
-    async def shared(self, key: str, make: Callable[[], bytes]) -> bytes:
+    async def shared(self, key: str, make: Callable[[], Kept], since: float = 0.0) -> Kept:
         """``make()`` (run in a thread), made once for every client asking meanwhile and reused for
         FRESH seconds: 200 clients polling a 500-job run cost one query, not 200, and the event loop
-        stays free."""
+        stays free. With ``since`` (a ``time.monotonic()``), only an answer begun after it is used."""
         now = time.monotonic()
+        since = max(since, self._changed)
         kept = self._answers.get(key)
-        if kept is not None and now - kept[0] < FRESH:
-            return kept[1]
+        if kept is not None and now - kept[0] < FRESH and kept[0] >= since:
+            answer: Kept = kept[1]
+            return answer
         pending = self._pending.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(asyncio.to_thread(make))
+        if pending is None or pending[0] < since:
+            task = asyncio.ensure_future(asyncio.to_thread(make))
+            pending = (now, task)
             self._pending[key] = pending
-            pending.add_done_callback(lambda done: self._keep(key, done))
-        return await asyncio.shield(pending)
+            task.add_done_callback(lambda done: self._keep(key, now, done))
+        return await asyncio.shield(pending[1])
 
-    def _keep(self, key: str, done: asyncio.Future[bytes]) -> None:
-        self._pending.pop(key, None)
+    def _keep(self, key: str, begun: float, done: asyncio.Future[Kept]) -> None:
+        if self._pending.get(key, (None, None))[1] is done:
+            del self._pending[key]
         if not done.cancelled() and done.exception() is None:
-            self._answers[key] = (time.monotonic(), done.result())
+            self._answers[key] = (begun, done.result())
 
     def changed(self) -> None:
-        """Forget the kept answers (after a change made here: a start, cancel, resume or delete)."""
+        """Forget the kept answers (after a change made here: an upload, a start, cancel, resume or
+        delete)."""
+        self._changed = time.monotonic()
         self._answers.clear()
 
-    async def status_json(self, run: str) -> bytes:
-        """A run's status with its jobs as JSON (see :meth:`shared`)."""
-        return await self.shared(run, lambda: self.detail(run).model_dump_json().encode())
+    async def status(self, run: str, since: float = 0.0) -> Status:
+        """A run's status with its jobs as JSON, with its state and whether it runs (see :meth:`shared`)."""
+
+        def make() -> Status:
+            detail = self.detail(run)
+            return detail.model_dump_json().encode(), detail.state, detail.active
+
+        found: Status = await self.shared(f"run {run}", make, since)
+        return found
 
     async def runs_json(self) -> bytes:
         """Every run as a JSON list, newest first (see :meth:`shared`)."""
-        return await self.shared("", lambda: RunList.dump_json(self.runs_list()))
+        found: bytes = await self.shared("runs", lambda: RunList.dump_json(self.runs_list()))
+        return found
+
+    async def workflows_json(self) -> bytes:
+        """Every uploaded workflow's summary as a JSON list (see :meth:`shared`)."""
+        found: bytes = await self.shared("workflows", lambda: WorkflowList.dump_json(self.workflows()))
+        return found
+
+    def workflows(self) -> list[WorkflowSummary]:
+        """Every uploaded workflow that still loads: name, file, job count, size, upload time."""
+        found = []
+        for name in self.library.names():
+            with contextlib.suppress(InputError):  # one that no longer loads must not hide the others
+                found.append(WorkflowSummary.model_validate(summary(self.library.get(name))))
+        return found
 
     def authorized(self, request: Request) -> bool:
         """A bearer token, or the login cookie (whose writes must carry the CSRF token in X-CM-Request)."""
