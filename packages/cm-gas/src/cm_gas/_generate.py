@@ -76,9 +76,10 @@ def _requirements(source: Source) -> str:
             imported.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
-    owners = importlib.metadata.packages_distributions()
     local = {p.stem for p in source.path.parent.glob("*.py")}
-    for name in sorted(imported - set(sys.stdlib_module_names) - local - {"cm_gas", "__future__"}):
+    third_party = sorted(imported - set(sys.stdlib_module_names) - local - {"cm_gas", "__future__"})
+    owners = importlib.metadata.packages_distributions() if third_party else {}  # scans every dist
+    for name in third_party:
         for dist in owners.get(name, [name]):
             try:
                 lines.append(f"{dist}=={importlib.metadata.version(dist)}")
