@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import socket
@@ -103,13 +104,24 @@ async def _load(
                 await pause
 
         async def watch(client: httpx.AsyncClient) -> int:
-            count = 0
+            """Follow the stream to its end; the snapshot with the events after it must show every job
+            done (no event lost); return how many job events came."""
+            count, event, states = 0, "", {}
             async with client.stream("GET", f"api/runs/{run}/events") as response:
                 async for line in response.aiter_lines():
-                    if line.startswith("data:"):
-                        count += line.count('"job"') or 1
-                    if line == "event: end":
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "snapshot":
+                        states = {job["name"]: job["state"] for job in json.loads(line[5:])["jobs"]}
+                    elif line.startswith("data:") and event == "update":
+                        changes = [e for e in json.loads(line[5:]) if e.get("job")]
+                        states.update({e["job"]: e["state"] for e in changes})
+                        count += len(changes)
+                    if event == "end":
                         break
+            unfinished = sorted(name for name, state in states.items() if state != "done")
+            if unfinished:
+                failures.append(f"SSE: {len(unfinished)} jobs not done at the end, first {unfinished[0]}")
             return count
 
         streams = [asyncio.create_task(watch(client)) for client in made[clients:]]

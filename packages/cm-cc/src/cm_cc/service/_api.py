@@ -298,12 +298,17 @@ async def events(run: RunId, svc: Svc) -> StreamingResponse:
 
 async def _event_stream(svc: Service, run: str) -> AsyncIterator[str]:
     async with svc.runs.watch(run) as queue:
-        # a status begun after the subscription: no event falls between it and the queue
-        text, state, active = await svc.status(run, since=time.monotonic())
+        # a status with the events since it began, or one begun after the subscription: no event lost
+        (text, state, active), replay = await svc.snapshot(run, time.monotonic())
         yield "retry: 3000\n" + _sse("snapshot", text.decode())
         if state in FINAL and not active:
             yield _sse("end", json.dumps({"state": state}))
             return
+        if replay:
+            update, ended = _update(replay, end=True)
+            yield update
+            if ended:
+                return
         async for chunk in _batches(queue, end=True):
             yield chunk
 
@@ -320,11 +325,20 @@ async def _batches(queue: asyncio.Queue[Published], end: bool) -> AsyncIterator[
         await asyncio.sleep(BATCH)
         while not queue.empty():
             batch.append(queue.get_nowait())
-        yield _sse("update", "[" + ", ".join(text for text, _ in batch) + "]")
-        finals = [final for _, final in batch if final]
-        if end and finals:
-            yield _sse("end", json.dumps({"state": finals[-1]}))
+        update, ended = _update(batch, end)
+        yield update
+        if ended:
             return
+
+
+def _update(batch: list[Published], end: bool) -> tuple[str, bool]:
+    """The ``update`` message of ``batch``; with ``end``, an ``end`` message after it when a run's final
+    state is in it (and True)."""
+    text = _sse("update", "[" + ", ".join(item for item, _ in batch) + "]")
+    finals = [final for _, final in batch if final]
+    if end and finals:
+        return text + _sse("end", json.dumps({"state": finals[-1]})), True
+    return text, False
 
 
 @router.get(

@@ -69,6 +69,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(runs.recover)  # runs of an engine killed with an earlier server
+        runs.keep_spare()
         gc.freeze()  # the long-lived objects of the app are left out of full collections (shorter pauses)
         yield
         await runs.close()

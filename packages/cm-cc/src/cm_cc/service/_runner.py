@@ -10,8 +10,10 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from .._models import Event
@@ -35,14 +37,39 @@ class _EventPrinter:
             self.open = False
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run (or resume) one recorded run to its end; exit 0 when it is done, 1 otherwise."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cm_cc.service._runner")
-    parser.add_argument("run")
+    parser.add_argument("run", nargs="?")
     parser.add_argument("--parallel", type=int, default=None)
     parser.add_argument("--fail-fast", action="store_true")
-    args = parser.parse_args(argv)
-    engine = Engine(args.run, store=Store(), parallel=args.parallel, fail_fast=args.fail_fast)
+    parser.add_argument("--spare", action="store_true", help="wait for the arguments as a JSON line on stdin")
+    return parser
+
+
+def _when_asked(store: Store) -> argparse.Namespace | None:
+    """A spare's arguments, read from stdin (None at end of file); stderr goes to the run's engine.log."""
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    args = _parser().parse_args(json.loads(line))
+    with (Path(store.run(args.run).directory) / "engine.log").open("ab") as log:
+        os.dup2(log.fileno(), sys.stderr.fileno())
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run (or resume) one recorded run to its end; exit 0 when it is done, 1 otherwise.
+
+    ``--spare``: imported and waiting, take the run and its options from stdin (exit 0 at its end)."""
+    args: argparse.Namespace | None = _parser().parse_args(argv)
+    store = Store()
+    if args is not None and args.spare:
+        args = _when_asked(store)
+    if args is None:
+        return 0
+    if not args.run:
+        _parser().error("the run is required")
+    engine = Engine(args.run, store=store, parallel=args.parallel, fail_fast=args.fail_fast)
     engine.hooks.append(_EventPrinter())
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
 import sys
 import time
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,28 @@ EventData = dict[str, Any]
 Published = tuple[str, str | None]  # (the event as JSON, the run's final state when it is a run's end)
 
 
+RUNNER = [sys.executable, "-m", "cm_cc.service._runner"]
+RECENT = 10.0  # seconds of events kept for clients that start from an older status
+SPARE_AFTER = 2.0  # seconds after a run starts before the next spare engine starts (not amid its start)
+
+
+async def _engine(argv: list[str], stdin: int, stderr: Any) -> asyncio.subprocess.Process:
+    """An engine child process in its own session, its events on a pipe."""
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
+
+
+def _close_stdin(process: asyncio.subprocess.Process) -> None:
+    if process.stdin is not None:
+        process.stdin.close()
+
+
 class Conflict(InputError):
     """The request does not fit the run's state (HTTP 409)."""
 
@@ -42,24 +65,51 @@ class Conflict(InputError):
 class EventBus:
     """Per-run sets of asyncio queues; ``publish`` runs on the server's event loop.
 
-    Each event is serialized once, however many clients watch.
+    Each event is serialized once, however many clients watch. The events of the last RECENT
+    seconds are kept, so that a client can start from a status made before it subscribed.
     """
 
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[Published]]] = defaultdict(set)
+        self.on_run_state: list[Callable[[], None]] = []  # called when a run (not a job) changes state
+        self._recent: dict[str, deque[tuple[float, Published]]] = defaultdict(deque)
+        self._forgotten: dict[str, float] = {}  # run -> the newest event no longer kept
+        self._ended: dict[str, float] = {}
 
     def publish(self, run: str, event: EventData) -> None:
         """Hand ``event`` to every client watching ``run``."""
+        now = time.monotonic()
         queues = self._queues.get(run, set())
-        if event.get("job") is None:
-            queues = queues | self._queues.get(ALL, set())
-        if not queues:
-            return
         state = event.get("state")
         final = state if event.get("job") is None and state in FINAL else None
+        if event.get("job") is None:
+            for hook in self.on_run_state:
+                hook()
+            queues = queues | self._queues.get(ALL, set())
         item = (json.dumps(event), final)
+        self._keep(run, now, item)
         for queue in queues:
             queue.put_nowait(item)
+
+    def _keep(self, run: str, now: float, item: Published) -> None:
+        recent = self._recent[run]
+        recent.append((now, item))
+        while recent[0][0] < now - RECENT:
+            self._forgotten[run] = recent.popleft()[0]
+        if item[1]:
+            self._ended[run] = now
+        else:
+            self._ended.pop(run, None)
+        for old in [r for r, ended in self._ended.items() if ended < now - RECENT]:
+            del self._ended[old], self._recent[old]
+            self._forgotten[old] = now
+
+    def since(self, run: str, begun: float, upto: float) -> list[Published] | None:
+        """The events of ``run`` published from ``begun`` to ``upto`` (``time.monotonic()``), or None
+        when some of them are no longer kept."""
+        if self._forgotten.get(run, -1.0) >= begun:
+            return None
+        return [item for at, item in self._recent.get(run, ()) if begun <= at <= upto]
 
     def watchers(self, run: str) -> int:
         """How many clients watch ``run``."""
@@ -86,8 +136,13 @@ class RunManager:
         self.bus = EventBus()
         self.watch_interval = watch_interval
         self._children: dict[str, asyncio.subprocess.Process] = {}
+        self._started: dict[str, float] = {}  # run -> when this server started its engine
         self._cancelling: set[str] = set()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._spare: asyncio.subprocess.Process | None = None
+        self._spare_due: asyncio.TimerHandle | None = None
+        self._spare_task: asyncio.Task[None] | None = None
+        self._closed = False
 
     def recover(self) -> list[str]:
         """On start: runs whose engine is gone (killed with an earlier server) become ``interrupted``,
@@ -98,29 +153,68 @@ class RunManager:
         """True while this server's child process runs ``run``."""
         return run in self._children
 
+    def owned_since(self, run: str) -> float | None:
+        """When (``time.monotonic()``) this server started the engine that runs ``run`` now; None if none."""
+        return self._started.get(run) if self.owns(run) else None
+
     def active(self, run: str, pid: int | None, pid_start: str) -> bool:
         """True while some engine (here or elsewhere) runs ``run``."""
         return self.owns(run) or alive(pid, pid_start)
 
     async def start(self, run: str, parallel: int | None = None, fail_fast: bool = False) -> None:
-        """Run (or resume) ``run`` in a child process."""
+        """Run (or resume) ``run`` in a child process: the spare engine when one waits, else a new one."""
         record = await asyncio.to_thread(self.store.run, run)
         if self.active(run, record.pid, record.pid_start):
             raise Conflict(f"run {run} is running already")
-        argv = [sys.executable, "-m", "cm_cc.service._runner", run]
-        argv += [f"--parallel={parallel}"] if parallel else []
-        argv += ["--fail-fast"] if fail_fast else []
-        with (Path(record.directory) / "engine.log").open("ab") as log:
-            child = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-                start_new_session=True,
-                env=dict(os.environ),
-            )
+        args = [
+            run,
+            *([f"--parallel={parallel}"] if parallel else []),
+            *(["--fail-fast"] if fail_fast else []),
+        ]
+        child = await self._hand_to_spare(args)
+        if child is None:
+            with (Path(record.directory) / "engine.log").open("ab") as log:
+                child = await _engine([*RUNNER, *args], stdin=asyncio.subprocess.DEVNULL, stderr=log)
         self._children[run] = child
         self._tasks[run] = asyncio.create_task(self._follow(run, child))
+        self.keep_spare(SPARE_AFTER)
+
+    def keep_spare(self, delay: float = 0.0) -> None:
+        """Start a spare engine process in ``delay`` seconds (none while one waits or is due).
+
+        A new engine spends a quarter of a second of CPU importing; a spare has done so before
+        its run starts, when 200 clients ask for that run's status at once. It waits on stdin
+        for its run's arguments and exits at end of file (when the server goes away)."""
+        if self._spare is None and self._spare_due is None and not self._closed:
+            self._spare_due = asyncio.get_running_loop().call_later(delay, self._spawn_spare)
+
+    def _spawn_spare(self) -> None:
+        async def spawn() -> None:
+            try:
+                spare = await _engine([*RUNNER, "--spare"], stdin=asyncio.subprocess.PIPE, stderr=None)
+            except OSError as error:  # runs still start, each in a new process
+                logging.getLogger("cm_cc.service").warning("no spare engine: %s", error)
+                self._spare_due = None
+                return
+            if self._closed:
+                _close_stdin(spare)
+            else:
+                self._spare = spare
+            self._spare_due = None
+
+        self._spare_task = asyncio.create_task(spawn())
+
+    async def _hand_to_spare(self, args: list[str]) -> asyncio.subprocess.Process | None:
+        spare, self._spare = self._spare, None
+        if spare is None or spare.returncode is not None or spare.stdin is None:
+            return None
+        try:
+            spare.stdin.write(json.dumps(args).encode() + b"\n")
+            await spare.stdin.drain()
+            spare.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            return None
+        return spare
 
     async def _follow(self, run: str, child: asyncio.subprocess.Process) -> None:
         assert child.stdout is not None
@@ -133,6 +227,7 @@ class RunManager:
             await asyncio.to_thread(self._close_after, run, code, run in self._cancelling)
             record = await asyncio.to_thread(self.store.run, run)
         self._children.pop(run, None)
+        self._started.pop(run, None)
         self._cancelling.discard(run)
         self._tasks.pop(run, None)
         # the final state once more, for clients that subscribed while the engine was exiting
@@ -227,7 +322,16 @@ class RunManager:
         return states
 
     async def close(self) -> None:
-        """Stop following (engines go on running; they are independent processes)."""
+        """Stop following (engines go on running; they are independent processes); the spare exits."""
+        self._closed = True
+        if self._spare_due is not None:
+            self._spare_due.cancel()
+        if self._spare_task is not None:
+            with contextlib.suppress(Exception):
+                await self._spare_task
+        if self._spare is not None:
+            _close_stdin(self._spare)
+            await self._spare.wait()
         for task in list(self._tasks.values()):
             task.cancel()
         for task in list(self._tasks.values()):

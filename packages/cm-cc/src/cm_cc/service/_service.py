@@ -20,7 +20,7 @@ from .._models import WorkflowSpec
 from .._scheduler import create_run
 from .._store import Store
 from ._limits import TooLarge
-from ._runs import RunManager
+from ._runs import Published, RunManager
 from ._schemas import JobState, RunDetail, RunInfo, RunList, WorkflowList, WorkflowSummary
 from ._workflows import NotFound, StoredWorkflow, WorkflowLibrary
 
@@ -58,24 +58,28 @@ class Service:
         self._answers: dict[str, tuple[float, Any]] = {}
         self._pending: dict[str, tuple[float, asyncio.Future[Any]]] = {}
         self._changed = 0.0  # answers begun before the last change are not served
+        runs.bus.on_run_state.append(self.changed)  # a run started, ended or was deleted
 
     async def shared(self, key: str, make: Callable[[], Kept], since: float = 0.0) -> Kept:
         """``make()`` (run in a thread), made once for every client asking meanwhile and reused for
         FRESH seconds: 200 clients polling a 500-job run cost one query, not 200, and the event loop
         stays free. With ``since`` (a ``time.monotonic()``), only an answer begun after it is used."""
+        return (await self._answer(key, make, since))[1]
+
+    async def _answer(self, key: str, make: Callable[[], Kept], since: float) -> tuple[float, Kept]:
+        """:meth:`shared`'s answer with the time its making began."""
         now = time.monotonic()
         since = max(since, self._changed)
         kept = self._answers.get(key)
         if kept is not None and now - kept[0] < FRESH and kept[0] >= since:
-            answer: Kept = kept[1]
-            return answer
+            return kept[0], kept[1]
         pending = self._pending.get(key)
         if pending is None or pending[0] < since:
             task = asyncio.ensure_future(asyncio.to_thread(make))
             pending = (now, task)
             self._pending[key] = pending
             task.add_done_callback(lambda done: self._keep(key, now, done))
-        return await asyncio.shield(pending[1])
+        return pending[0], await asyncio.shield(pending[1])
 
     def _keep(self, key: str, begun: float, done: asyncio.Future[Kept]) -> None:
         if self._pending.get(key, (None, None))[1] is done:
@@ -91,13 +95,24 @@ class Service:
 
     async def status(self, run: str, since: float = 0.0) -> Status:
         """A run's status with its jobs as JSON, with its state and whether it runs (see :meth:`shared`)."""
-
-        def make() -> Status:
-            detail = self.detail(run)
-            return detail.model_dump_json().encode(), detail.state, detail.active
-
-        found: Status = await self.shared(f"run {run}", make, since)
+        found: Status = await self.shared(f"run {run}", lambda: self._status(run), since)
         return found
+
+    async def snapshot(self, run: str, subscribed: float) -> tuple[Status, list[Published]]:
+        """For a client that subscribed to ``run``'s events at ``subscribed``: a status and the events
+        to replay after it. A run this server's engine runs publishes every event, so a status begun
+        earlier (shared with other clients) is as good, with the events since; else a new one."""
+        started = self.runs.owned_since(run)
+        if started is not None:
+            begun, found = await self._answer(f"run {run}", lambda: self._status(run), started)
+            replay = self.runs.bus.since(run, begun, subscribed)
+            if replay is not None:
+                return found, replay
+        return await self.status(run, since=subscribed), []
+
+    def _status(self, run: str) -> Status:
+        detail = self.detail(run)
+        return detail.model_dump_json().encode(), detail.state, detail.active
 
     async def runs_json(self) -> bytes:
         """Every run as a JSON list, newest first (see :meth:`shared`)."""
