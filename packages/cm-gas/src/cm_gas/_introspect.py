@@ -96,7 +96,10 @@ def is_scalar(annotation: Any) -> bool:
 
 
 def _where(obj: Any) -> str:
-    """``file:line`` of a callable, for messages."""
+    """``file:line`` of a callable, for messages (its code object's, else the source's)."""
+    code = getattr(inspect.unwrap(obj), "__code__", None)
+    if code is not None:
+        return f"{code.co_filename}:{code.co_firstlineno}"
     try:
         file = inspect.getsourcefile(obj) or "?"
         line = inspect.getsourcelines(obj)[1]
@@ -147,11 +150,11 @@ def _param(
     hints: dict[str, Any],
     notes: dict[str, str],
 ) -> Param:
-    where = f"{_where(func)}: {label}: parameter {parameter.name!r}"
     if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+        where = f"{_where(func)}: {label}: parameter {parameter.name!r}"
         raise InputError(f"{where}: *args and **kwargs cannot be served (name each parameter)")
     if parameter.name not in hints:
-        raise InputError(f"{where} has no type annotation")
+        raise InputError(f"{_where(func)}: {label}: parameter {parameter.name!r} has no type annotation")
     return Param(
         name=parameter.name,
         annotation=hints[parameter.name],
