@@ -8,14 +8,32 @@ def add(x: float, y: float = 0.0) -> float:
 app = service(add)  # POST /add {"x": 1, "y": 2} -> 3.0; the OpenAPI 3.1 spec at /openapi.json
 """
 
-from ._app import service
-from ._bench import bench
-from ._client import Client, Operation, ServiceError
-from ._generate import Generated, generate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._introspect import Function, Param, describe, describe_all
 from ._loader import Source, load
 from ._upload import Upload, safe_filename
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._app import service
+    from ._bench import bench
+    from ._client import Client, Operation, ServiceError
+    from ._generate import Generated, generate
+
+# Imported when first used: FastAPI and httpx take half a second, which `cm-gas --help` need not pay.
+_LATER = {
+    "service": "._app",
+    "bench": "._bench",
+    "Client": "._client",
+    "Operation": "._client",
+    "ServiceError": "._client",
+    "Generated": "._generate",
+    "generate": "._generate",
+}
 
 __all__ = [
     "Client",
@@ -35,3 +53,10 @@ __all__ = [
     "safe_filename",
     "service",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names of ``_LATER``, imported from their module on first use."""
+    if name in _LATER:
+        return getattr(importlib.import_module(_LATER[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
