@@ -1,4 +1,5 @@
-"""Start-up: ``cm-sbatch --help`` and ``cm-cc --help`` against the references' ``--help`` and a bare Python.
+"""Start-up: ``cm-sbatch --help``, ``cm-cc --help`` (and those of cm-gas, cm-nlp and cm-vm where installed)
+against cloudmesh-ee's help and a bare Python.
 
     python benchmarks/bench_startup.py
 
@@ -25,7 +26,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         home = Path(tmp)
         env = {**os.environ, "HOME": str(home), "CM_HOME": str(home / "cm")}
-        for tool in ("cm-sbatch", "cm-cc"):
+        for tool in [t for t in ("cm-sbatch", "cm-cc", "cm-gas", "cm-nlp", "cm-vm") if (BIN / t).exists()]:
             series.append(Series(f"{tool} --help", "ours"))
             runs.append((series[-1], Run([str(BIN / tool), "--help"], home, env)))
         ee = reference_venv("ee-5.0.5", ["cloudmesh-ee==5.0.5"])
