@@ -52,18 +52,21 @@ experiment:
 
 REFERENCE_LIMIT = 10_000 if FULL else 1_000
 
-# The floor: mkdir every folder and write every file cm-sbatch wrote (same names, same sizes).
+# The floor: mkdir every folder and write every file cm-sbatch wrote (same names, same sizes), with
+# the same system calls (os.open, os.write, os.close: no buffered file objects).
 FLOOR = """
 import os, sys
 root, listing = sys.argv[1], sys.argv[2]
+flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 os.mkdir(root)
 for line in open(listing):
     kind, size, path = line.rstrip("\\n").split("\\t")
     if kind == "d":
         os.mkdir(f"{root}/{path}")
     else:
-        with open(f"{root}/{path}", "wb") as handle:
-            handle.write(b"x" * int(size))
+        fd = os.open(f"{root}/{path}", flags, 0o644)
+        os.write(fd, b"x" * int(size))
+        os.close(fd)
 """
 
 
