@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from _cc import cloudmesh_cc_run, cm_cc_run, native_file, spawn_floor
-from _suite import FULL, Series, measure, say, sizes, write_result
+from _suite import FULL, Series, measure, say, scratch, sizes, write_result
 
 REFERENCE_LIMIT = 1_000 if FULL else 100
 
@@ -25,7 +25,9 @@ def main() -> None:
     ours = Series("cm-cc run", "ours")
     reference = Series("cloudmesh-cc 5.0.3 (run_topo)", "reference")
     floor = Series("bare spawns of true, one after the other", "floor")
-    with tempfile.TemporaryDirectory(prefix="bench-cc-chain-") as tmp:
+    where = scratch()  # the run folders and the SQLite database
+    notes = [f"Run folders and database under {where or tempfile.gettempdir()} (CM_BENCH_DIR picks another)."]
+    with tempfile.TemporaryDirectory(prefix="bench-cc-chain-", dir=where) as tmp:
         root = Path(tmp)
         for index, count in enumerate(sizes()):
             say(f"{count}-job chain")
@@ -38,7 +40,7 @@ def main() -> None:
             if theirs is not None:
                 runs.append((reference, theirs))
             measure(count, runs, warm=index == 0)
-    notes = [
+    notes += [
         "cm-cc jobs run `true`; cloudmesh-cc jobs are NAME.sh scripts printing its done line (its protocol).",
         f"cloudmesh-cc runs up to {REFERENCE_LIMIT:,} jobs. Target: cm-cc within 2x of the floor at 1,000.",
     ]

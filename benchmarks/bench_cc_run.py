@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from _cc import cm_cc_run, native_file, spawn_floor
-from _suite import Series, measure, say, sizes, write_result
+from _suite import Series, measure, say, scratch, sizes, write_result
 
 
 def main() -> None:
@@ -25,7 +25,9 @@ def main() -> None:
     cores = os.cpu_count() or 1
     ours = Series("cm-cc run", "ours")
     floor = Series(f"bare spawns of true, {cores} at a time", "floor")
-    with tempfile.TemporaryDirectory(prefix="bench-cc-run-") as tmp:
+    where = scratch()  # the run folders and the SQLite database
+    notes = [f"Run folders and database under {where or tempfile.gettempdir()} (CM_BENCH_DIR picks another)."]
+    with tempfile.TemporaryDirectory(prefix="bench-cc-run-", dir=where) as tmp:
         root = Path(tmp)
         for index, count in enumerate(sizes()):
             say(f"{count} independent jobs")
@@ -33,7 +35,7 @@ def main() -> None:
             native_file(flow, count, chain=False)
             runs = [(ours, cm_cc_run(flow, root / "cm-home")), (floor, spawn_floor(root, count, cores))]
             measure(count, runs, warm=index == 0)
-    notes = [
+    notes += [
         f"{cores} cores; peak RSS is the cm-cc engine's (the largest process of the command).",
         "cloudmesh-cc 5.0.3 runs no job of a workflow without dependencies: see the chain for it.",
         "Targets: within 2x of the floor at 10,000 jobs, engine RSS under 150 MB.",

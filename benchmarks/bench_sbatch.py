@@ -8,12 +8,11 @@ same folders and writes files of the same sizes as cm-sbatch did, with nothing e
 cloudmesh-ee takes about 15 ms per experiment, so it runs up to 1,000 (10,000 with ``--full``).
 Everything runs on tmpfs (``/dev/shm``) where there is one: on a shared virtual disk the same
 10,000 folders take from 0.7 to 4 s from one minute to the next, for cm-sbatch and the floor alike.
-``CM_BENCH_SBATCH_DIR`` picks another folder (a disk, to see its cost).
+``CM_BENCH_DIR`` picks another folder (a disk, to see its cost).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,7 +20,19 @@ import time
 from functools import partial
 from pathlib import Path
 
-from _suite import BIN, FULL, Run, Series, measure, python_floor, reference_venv, say, sizes, write_result
+from _suite import (
+    BIN,
+    FULL,
+    Run,
+    Series,
+    measure,
+    python_floor,
+    reference_venv,
+    say,
+    scratch,
+    sizes,
+    write_result,
+)
 
 # One template both tools understand: cloudmesh-ee needs ee:, system.host and a directive its
 # hard-coded table knows ("ubuntu"); it replaces {experiment.x} and dotted attributes.
@@ -107,7 +118,7 @@ def main() -> None:
     ]
     if cms_python is None:
         notes.append("cloudmesh-ee could not be installed: no reference series.")
-    where = os.environ.get("CM_BENCH_SBATCH_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+    where = scratch()
     notes.append(f"Written under {where or tempfile.gettempdir()}.")
     with tempfile.TemporaryDirectory(prefix="bench-sbatch-", dir=where) as tmp:
         for index, count in enumerate(sizes()):

@@ -328,7 +328,7 @@ class Engine:
             else:
                 self._stop_orphan(status)
         redo = [name for name, state in statuses.items() if state == State.READY]
-        if redo and any(s.state != State.READY for s in jobs if s.name in redo):
+        if any(s.state != State.READY for s in jobs if statuses[s.name] == State.READY):
             self.store.update_jobs(self.run_id, redo, state=State.READY, message="", progress=0)
         return statuses, adopt
 
