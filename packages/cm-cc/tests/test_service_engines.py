@@ -11,7 +11,7 @@ import httpx
 import psutil
 import yaml
 from helpers import gone, wait_until
-from service_fixtures import Server, api_fixture, server_fixture, start_server, stop_server  # noqa: F401
+from service_fixtures import start_server, stop_server
 
 from cm_cc import Store
 from cm_cc.service._runs import RECENT, EventBus
@@ -64,17 +64,26 @@ def test_a_run_starts_in_the_waiting_spare_engine_and_the_spare_ends_with_the_se
     assert _spares() == []
 
 
-def test_clients_joining_mid_run_see_every_job_end(server: Server, api: httpx.Client) -> None:
-    assert api.post("api/workflows", content=_wide("w", 40, 0.05)).status_code == 201
-    run = api.post("api/workflows/w/runs", json={"parallel": 4}).json()["id"]
-    seen: list[dict[str, str]] = []
-    threads = []
-    for _ in range(8):  # they join while jobs start and end; some get a status shared with others
-        threads.append(threading.Thread(target=_follow, args=(server.url, dict(api.headers), run, seen)))
-        threads[-1].start()
-        time.sleep(0.05)
-    for follower in threads:
-        follower.join(60)
+def test_clients_joining_mid_run_see_every_job_end(cm_home: Path) -> None:
+    server, uv, thread = start_server(cm_home)
+    runs = uv.config.app.state.service.runs
+    try:
+        with server.client() as api:
+            assert api.post("api/workflows", content=_wide("w", 40, 0.05)).status_code == 201
+            run = api.post("api/workflows/w/runs", json={"parallel": 4}).json()["id"]
+            # the run is this server's: new clients may start from a shared status and the events since
+            assert runs.owned_since(run) is not None
+            seen: list[dict[str, str]] = []
+            threads = []
+            for _ in range(8):  # they join while jobs start and end
+                follower = threading.Thread(target=_follow, args=(server.url, dict(api.headers), run, seen))
+                threads.append(follower)
+                follower.start()
+                time.sleep(0.05)
+            for follower in threads:
+                follower.join(60)
+    finally:
+        stop_server(uv, thread)
     assert len(seen) == 8
     for states in seen:
         assert states.pop("") == "done"

@@ -166,6 +166,7 @@ class RunManager:
         record = await asyncio.to_thread(self.store.run, run)
         if self.active(run, record.pid, record.pid_start):
             raise Conflict(f"run {run} is running already")
+        self._started[run] = time.monotonic()
         args = [
             run,
             *([f"--parallel={parallel}"] if parallel else []),
