@@ -55,28 +55,49 @@ class Run:
     warm: bool = True  # False: no untimed first run (for a reference that takes half a minute)
 
 
+# Starts the command from a small process of its own: a child inherits the peak memory of the
+# process that spawned it (vfork, then exec), which for a suite script that has read a large
+# listing would be reported as the command's. Prints seconds, peak RSS (KiB) and exit code.
+_LAUNCH = """
+import os, sys, time
+out, argv = int(sys.argv[1]), sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.close(out)
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+os.write(out, f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}".encode())
+"""
+
+
 def timed(run: Run) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB, the command or its largest child) of one run; it must exit 0."""
     if run.before is not None:
         run.before()
         os.sync()  # what before() removed or wrote is flushed now, not billed to the command
-    start = time.perf_counter()
+    result, end = os.pipe()
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCH, str(end), *run.argv]
     process = subprocess.Popen(
-        run.argv, cwd=run.cwd, env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        launcher, cwd=run.cwd, env=run.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(end,)
     )
+    os.close(end)
     assert process.stderr is not None
     errors = process.stderr.read()  # read before waiting: a full pipe would block the command
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.wait()
     process.stderr.close()
-    if process.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(run.argv[:3])} ... exit {process.returncode}: {errors.decode()[-800:]}"
-        )
+    with os.fdopen(result) as answer:
+        said = answer.read().split()
+    code = int(said[2]) if len(said) == 3 else process.returncode
+    if code != 0:
+        raise RuntimeError(f"{' '.join(run.argv[:3])} ... exit {code}: {errors.decode()[-800:]}")
     if run.check is not None:
         run.check()
-    return seconds, usage.ru_maxrss / 1024
+    return float(said[0]), int(said[1]) / 1024
 
 
 @dataclass

@@ -13,6 +13,7 @@ Everything runs on tmpfs (``/dev/shm``) where there is one: on a shared virtual 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -91,12 +92,18 @@ def workspace(root: Path, count: int) -> Path:
 
 
 def listing(out: Path, target: Path) -> None:
-    """Write the folders (parents first) and files under ``out`` as ``kind<TAB>size<TAB>path`` lines."""
-    lines = []
-    for path in sorted(out.rglob("*"), key=lambda p: (len(p.parts), str(p))):
-        relative = path.relative_to(out)
-        lines.append(f"d\t0\t{relative}" if path.is_dir() else f"f\t{path.stat().st_size}\t{relative}")
-    target.write_text("\n".join(lines) + "\n")
+    """Write the folders (parents first) and files under ``out`` as ``kind<TAB>size<TAB>path`` lines.
+
+    Streamed while walking: a list of 300,000 paths would raise this process's peak memory, which
+    the commands it starts would then report as theirs (a child spawned with vfork inherits it)."""
+    with target.open("w") as lines:
+        for folder, dirs, files in os.walk(out):
+            relative = os.path.relpath(folder, out)
+            prefix = "" if relative == "." else f"{relative}/"
+            for name in sorted(dirs):
+                lines.write(f"d\t0\t{prefix}{name}\n")
+            for name in sorted(files):
+                lines.write(f"f\t{os.path.getsize(os.path.join(folder, name))}\t{prefix}{name}\n")
 
 
 def counted(out: Path, count: int) -> None:
