@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -18,7 +19,12 @@ from cm_cc.service._runs import RECENT, EventBus
 
 
 def _spares() -> list[psutil.Process]:
-    return [p for p in psutil.Process().children() if "--spare" in p.cmdline()]
+    found = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):  # a child that ends meanwhile
+            if "--spare" in child.cmdline():
+                found.append(child)
+    return found
 
 
 def _wide(name: str, count: int, sleep: float) -> str:
@@ -46,9 +52,11 @@ def _follow(url: str, headers: dict[str, str], run: str, seen: list[dict[str, st
 
 def test_a_run_starts_in_the_waiting_spare_engine_and_the_spare_ends_with_the_server(cm_home: Path) -> None:
     running, uv, thread = start_server(cm_home)
+    runs = uv.config.app.state.service.runs
     try:
-        wait_until(lambda: len(_spares()) == 1)
-        spare = _spares()[0].pid
+        wait_until(lambda: runs.spare is not None)
+        spare = runs.spare
+        assert [p.pid for p in _spares()] == [spare]
         with running.client() as api:
             assert api.post("api/workflows", content=_wide("w", 2, 0)).status_code == 201
             run = api.post("api/workflows/w/runs", json={}).json()["id"]
@@ -56,8 +64,8 @@ def test_a_run_starts_in_the_waiting_spare_engine_and_the_spare_ends_with_the_se
         record = Store().run(run)
         assert record.pid == spare  # the spare took the run: its pid is the engine's
         assert (Path(record.directory) / "engine.log").exists()
-        wait_until(lambda: len(_spares()) == 1)  # the next spare, a little later
-        last = _spares()[0].pid
+        wait_until(lambda: runs.spare not in (None, spare))  # the next spare, a little later
+        last = runs.spare
     finally:
         stop_server(uv, thread)
     wait_until(lambda: gone(last))  # the server's end closes the spare's stdin: it exits

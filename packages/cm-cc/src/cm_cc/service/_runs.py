@@ -153,6 +153,11 @@ class RunManager:
         """True while this server's child process runs ``run``."""
         return run in self._children
 
+    @property
+    def spare(self) -> int | None:
+        """The pid of the engine process waiting for the next run, if one waits."""
+        return self._spare.pid if self._spare is not None else None
+
     def owned_since(self, run: str) -> float | None:
         """When (``time.monotonic()``) this server started the engine that runs ``run`` now; None if none."""
         return self._started.get(run) if self.owns(run) else None
