@@ -96,14 +96,16 @@ def _cloudmesh_node(name: str, raw: Any) -> Any:
     if not any(key in node for key in _ACTIONS):
         node["script"] = f"{node['name']}.sh"  # cloudmesh-cc runs NAME.sh by default
     command = node.get("exec")
-    if isinstance(command, str) and _suffix(command) in (".py", ".ipynb") and " " not in command:
-        node[_BY_SUFFIX[_suffix(command)]] = node.pop("exec")
+    suffix = _suffix(command) if isinstance(command, str) and " " not in command else ""
+    if suffix in (".py", ".ipynb"):
+        node[_BY_SUFFIX[suffix]] = node.pop("exec")
     if node.get("kind", "local") == "local":
         node.pop("host", None)
         node.pop("user", None)
     script = node.get("script")
-    if isinstance(script, str) and _suffix(script) in _BY_SUFFIX:
-        node[_BY_SUFFIX[_suffix(script)]] = node.pop("script")
+    suffix = _suffix(script) if isinstance(script, str) else ""
+    if suffix in _BY_SUFFIX:
+        node[_BY_SUFFIX[suffix]] = node.pop("script")
     return node
 
 

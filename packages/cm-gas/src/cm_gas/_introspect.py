@@ -150,11 +150,13 @@ def _param(
     hints: dict[str, Any],
     notes: dict[str, str],
 ) -> Param:
+    def where() -> str:  # only for an error: finding the source line is not free
+        return f"{_where(func)}: {label}: parameter {parameter.name!r}"
+
     if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-        where = f"{_where(func)}: {label}: parameter {parameter.name!r}"
-        raise InputError(f"{where}: *args and **kwargs cannot be served (name each parameter)")
+        raise InputError(f"{where()}: *args and **kwargs cannot be served (name each parameter)")
     if parameter.name not in hints:
-        raise InputError(f"{_where(func)}: {label}: parameter {parameter.name!r} has no type annotation")
+        raise InputError(f"{where()} has no type annotation")
     return Param(
         name=parameter.name,
         annotation=hints[parameter.name],

@@ -46,12 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _when_asked(store: Store) -> argparse.Namespace | None:
+def _when_asked(parser: argparse.ArgumentParser, store: Store) -> argparse.Namespace | None:
     """A spare's arguments, read from stdin (None at end of file); stderr goes to the run's engine.log."""
     line = sys.stdin.readline()
     if not line:
         return None
-    args = _parser().parse_args(json.loads(line))
+    args = parser.parse_args(json.loads(line))
     with (Path(store.run(args.run).directory) / "engine.log").open("ab") as log:
         os.dup2(log.fileno(), sys.stderr.fileno())
     return args
@@ -61,14 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run (or resume) one recorded run to its end; exit 0 when it is done, 1 otherwise.
 
     ``--spare``: imported and waiting, take the run and its options from stdin (exit 0 at its end)."""
-    args: argparse.Namespace | None = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     store = Store()
-    if args is not None and args.spare:
-        args = _when_asked(store)
-    if args is None:
-        return 0
+    if args.spare:
+        asked = _when_asked(parser, store)
+        if asked is None:
+            return 0
+        args = asked
     if not args.run:
-        _parser().error("the run is required")
+        parser.error("the run is required")
     engine = Engine(args.run, store=store, parallel=args.parallel, fail_fast=args.fail_fast)
     engine.hooks.append(_EventPrinter())
 

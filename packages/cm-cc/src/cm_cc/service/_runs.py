@@ -200,13 +200,13 @@ class RunManager:
                 spare = await _engine([*RUNNER, "--spare"], stdin=asyncio.subprocess.PIPE, stderr=None)
             except OSError as error:  # runs still start, each in a new process
                 logging.getLogger("cm_cc.service").warning("no spare engine: %s", error)
-                self._spare_due = None
                 return
+            finally:
+                self._spare_due = None
             if self._closed:
                 _close_stdin(spare)
             else:
                 self._spare = spare
-            self._spare_due = None
 
         self._spare_task = asyncio.create_task(spawn())
 
