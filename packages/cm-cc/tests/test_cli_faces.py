@@ -37,6 +37,11 @@ def test_a_large_run_ends_with_a_summary_not_every_row(tmp_path: Path) -> None:
     run = result.stderr.split("every job: cm-cc status ")[1].split()[0]
     full = cli("status", run, "-o", "json")
     assert sorted(row["name"] for row in json.loads(full.stdout)) == sorted(f"exp-{i}" for i in ids)
+    short = cli("status", run)
+    assert "45 jobs" in short.stdout and "exp-exp-7" in short.stdout and "exp-exp-8 " not in short.stdout
+    assert f"every job: cm-cc status {run} --all (or -o csv)" in short.stderr
+    every = cli("status", run, "--all")
+    assert all(f"exp-{i} " in every.stdout for i in ids)
 
 
 def test_version_and_one_line_usage_errors() -> None:

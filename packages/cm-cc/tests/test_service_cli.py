@@ -69,6 +69,22 @@ def test_serve_and_remote_commands(served: str, cm_home: Path, tmp_path: Path) -
     assert json.loads(cli("runs", "--output", "json", check=True).stdout) == []
 
 
+def test_remote_status_of_a_large_run_is_a_summary(served: str, tmp_path: Path) -> None:
+    jobs = [{"name": f"j{i}", "exec": "false" if i == 3 else "true"} for i in range(45)]
+    file = tmp_path / "many.yaml"
+    file.write_text(json.dumps({"name": "many", "jobs": jobs}))
+    remote = ("remote", "--url", served)
+    cli(*remote, "upload", str(file), check=True)
+    waited = cli(*remote, "run", "many", "--wait")
+    assert waited.returncode == 1
+    assert "45 jobs" in waited.stdout and "1 job not done:" in waited.stdout and "j4 " not in waited.stdout
+    run = waited.stderr.split("every job: cm-cc remote status ")[1].split()[0]
+    short = cli(*remote, "status", run)
+    assert "j3 " in short.stdout and "j4 " not in short.stdout
+    every = cli(*remote, "status", run, "--all")
+    assert all(f"j{i} " in every.stdout for i in range(45))
+
+
 def test_remote_run_and_cancel(served: str, tmp_path: Path) -> None:
     file = tmp_path / "slow.yaml"
     file.write_text("name: slow\njobs:\n  - name: wait\n    exec: sleep 60\n")

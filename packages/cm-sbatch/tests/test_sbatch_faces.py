@@ -84,6 +84,25 @@ def test_status_and_resubmit_read_the_outcomes_another_tool_recorded(tmp_path: P
     assert "FAILED" in table.stdout and "x_3" in table.stdout
 
 
+def test_status_of_a_large_sweep_is_a_summary_and_all_shows_every_row(tmp_path: Path) -> None:
+    (tmp_path / "job.in.sh").write_text("#!/bin/bash\necho {x}\n")
+    (tmp_path / "config.json").write_text(json.dumps({"experiment": {"x": "[1-45]"}}))
+    made = cli("generate", "job.in.sh", "-c", "config.json", "--out", "out", "-q", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "out"
+    failed = [{"id": f"x_{n}", "job": "", "state": "FAILED", "exit_code": 1} for n in (7, 9)]
+    with open(out / "jobs.jsonl", "a", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(record) + "\n" for record in failed)
+    short = cli("status", str(out))
+    assert short.returncode == 0, short.stderr
+    assert "45 experiments" in short.stdout and "2 experiments failed" in short.stdout
+    assert "x_7" in short.stdout and "x_9" in short.stdout and "x_8 " not in short.stdout
+    assert f"every experiment: cm-sbatch status {out} --all (or -o csv)" in short.stderr
+    every = cli("status", str(out), "--all")
+    assert all(f"x_{n} " in every.stdout for n in range(1, 46))
+    assert len(json.loads(cli("status", str(out), "-o", "json").stdout)) == 45
+
+
 @pytest.mark.slurm
 def test_status_after_cm_cc_ran_the_folder_then_resubmit_on_slurm(slurm: str, tmp_path: Path) -> None:
     """The whole path: cm-sbatch generates, cm-cc runs it here, cm-sbatch reads and resubmits."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from cm_common import (
+    SUMMARY_AT,
     InputError,
     OutputOption,
     QuietOption,
@@ -22,6 +23,7 @@ from cm_common import (
 )
 from cm_common import run as run_app
 
+from ._show import AllOption, not_done
 from .service._cli import remote_app, serve
 
 if TYPE_CHECKING:
@@ -45,9 +47,6 @@ JOB_COLUMNS = ["name", "state", "kind", "host", "attempt", "progress", "exit_cod
 RUN_COLUMNS = ["id", "workflow", "state", "jobs", "done", "failed", "created", "directory"]
 # Left out first when a terminal is too narrow for every column.
 JOB_SPARE = ["kind", "host", "attempt", "exit_code"]
-# A run with more jobs than this ends with counts per state and its failed jobs, not every row.
-SUMMARY_AT = 40
-SUMMARY_FAILED = 20
 
 
 def _job_record(job: JobStatus) -> dict[str, Any]:
@@ -88,22 +87,17 @@ def _run_record(run: RunStatus) -> dict[str, Any]:
     }
 
 
-def _print_jobs(store: Store, run: str, output: Any) -> None:
+def _print_jobs(store: Store, run: str, output: Any, every: bool = True) -> None:
+    """The run's jobs; a table of more than SUMMARY_AT jobs is a summary unless ``every``."""
     records = [_job_record(job) for job in store.jobs(run)]
-    print_records(records, output_format(output), columns=JOB_COLUMNS, least_useful=JOB_SPARE)
-
-
-def _print_summary(store: Store, run: RunStatus) -> None:
-    """Counts per state and the jobs that did not end done; the full table is ``cm-cc status RUN``."""
-    counts = [{"state": state, "jobs": n} for state, n in sorted(run.counts.items())]
-    print_records(counts, "table", title=f"run {run.id}: {plural(sum(run.counts.values()), 'job')}")
-    failed = [_job_record(job) for job in store.jobs(run.id) if job.state.value != "done"]
-    if failed:
-        shown = failed[:SUMMARY_FAILED]
-        more = f", first {len(shown)} shown" if len(shown) < len(failed) else ""
-        title = f"{plural(len(failed), 'job')} not done{more}"
-        print_records(shown, "table", columns=JOB_COLUMNS, title=title, least_useful=JOB_SPARE)
-    say(f"every job: cm-cc status {run.id}")
+    hint = f"every job: cm-cc status {run} --all (or -o csv)"
+    print_records(
+        records,
+        output_format(output),
+        columns=JOB_COLUMNS,
+        least_useful=JOB_SPARE,
+        summary=None if every else not_done(hint),
+    )
 
 
 def _resources(items: list[str]) -> dict[str, str | int]:
@@ -161,10 +155,7 @@ def _finish(store: Store, result: RunStatus, output: Any, quiet: bool) -> None:
     """The run's jobs (a summary for a large run; nothing with -q unless --output asks), then its end."""
     fmt = output_format(output)
     if output is not None or not quiet:
-        if fmt == "table" and sum(result.counts.values()) > SUMMARY_AT:
-            _print_summary(store, result)
-        else:
-            _print_jobs(store, result.id, fmt)
+        _print_jobs(store, result.id, fmt, every=False)
     if result.state != "done":
         counts = ", ".join(f"{state} {n}" for state, n in sorted(result.counts.items()))
         raise RuntimeFailure(f"run {result.id} {result.state} ({counts}); see cm-cc logs {result.id} JOB")
@@ -257,15 +248,16 @@ def check_command(
 @app.command("status")
 def status_command(
     run: Annotated[str | None, typer.Argument(help="run id (default: the latest)")] = None,
+    every: AllOption = False,
     output: OutputOption = None,
 ) -> None:
-    """The jobs of a run with state, progress and times."""
+    """The jobs of a run with state, progress and times (past 40 jobs, counts and the jobs not done)."""
     from ._store import Store
 
     store = Store()
     record = store.run(run)
     say(f"run {record.id} ({record.workflow}): {_shown_state(record)}")
-    _print_jobs(store, record.id, output)
+    _print_jobs(store, record.id, output, every)
 
 
 @app.command("runs")

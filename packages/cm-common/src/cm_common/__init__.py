@@ -11,7 +11,9 @@ from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._home import cm_home, settings_path
 from ._output import (
+    SUMMARY_AT,
     OutputFormat,
+    Summary,
     format_records,
     make_table,
     plural,
@@ -79,6 +81,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "FINISHED",
+    "SUMMARY_AT",
     "TIMED_OUT",
     "CmError",
     "CommandResult",
@@ -95,6 +98,7 @@ __all__ = [
     "SlurmJob",
     "SlurmSettings",
     "StopWatch",
+    "Summary",
     "Template",
     "TimerRecord",
     "Variables",

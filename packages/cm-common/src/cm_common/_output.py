@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +27,8 @@ OutputFormat = Literal["table", "json", "yaml", "csv"]
 Record = Mapping[str, Any]
 # Wide enough for any table: outside a terminal a table is drawn at its natural width.
 _UNLIMITED = 1 << 20
+SUMMARY_AT = 40
+"""A table of more rows than this is shown as a summary (:class:`Summary`)."""
 
 
 def say(message: str) -> None:
@@ -170,6 +173,40 @@ def print_table(
     console.print(table)
 
 
+@dataclass(frozen=True)
+class Summary:
+    """How :func:`print_records` shortens a table of more than SUMMARY_AT rows: the count of rows
+    per value of ``by``, the first ``shown`` rows ``flagged`` (say, failed), then ``hint``
+    (how to see every row) on stderr. Drawing 10,000 rows takes rich seconds and shows nobody anything.
+    """
+
+    by: str
+    what: str
+    flagged: Callable[[Record], bool]
+    flagged_as: str
+    hint: str
+    shown: int = 20
+
+
+def _print_summary(
+    records: Sequence[Record], summary: Summary, columns: Sequence[str] | None, least_useful: Sequence[str]
+) -> None:
+    counts: dict[str, int] = {}
+    for record in records:
+        key = _cell(record.get(summary.by))
+        counts[key] = counts.get(key, 0) + 1
+    rows = [{summary.by: key, f"{summary.what}s": n} for key, n in sorted(counts.items())]
+    print_table(rows, title=plural(len(records), summary.what))
+    picked = [record for record in records if summary.flagged(record)]
+    if picked:
+        first = picked[: summary.shown]
+        more = f", first {len(first)} shown" if len(first) < len(picked) else ""
+        # a line of its own: as the table's title, rich would fold it to the table's width
+        sys.stdout.write(f"{plural(len(picked), summary.what)} {summary.flagged_as}{more}:\n")
+        print_table(first, columns, least_useful=least_useful)
+    say(summary.hint)
+
+
 def print_records(
     records: Sequence[Record],
     output: OutputFormat = "table",
@@ -177,9 +214,15 @@ def print_records(
     title: str | None = None,
     ids: Sequence[str] | None = None,
     least_useful: Sequence[str] = (),
+    summary: Summary | None = None,
 ) -> None:
-    """Print ``records`` to stdout in the chosen format (a table as :func:`print_table` draws it)."""
-    if output == "table":
+    """Print ``records`` to stdout in the chosen format (a table as :func:`print_table` draws it).
+
+    With a ``summary``, a table of more than SUMMARY_AT records is shown as that summary.
+    """
+    if output == "table" and summary is not None and len(records) > SUMMARY_AT:
+        _print_summary(records, summary, columns, least_useful)
+    elif output == "table":
         print_table(records, columns, title, ids, least_useful)
     else:
         sys.stdout.write(format_records(records, output, columns))

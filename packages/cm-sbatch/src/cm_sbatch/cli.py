@@ -10,9 +10,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from cm_common import (
+    SUMMARY_AT,
     InputError,
     OutputOption,
     QuietOption,
+    Summary,
     output_format,
     plural,
     print_records,
@@ -23,7 +25,7 @@ from cm_common import (
 
 from ._cli_profiles import NoCheckOption, ProfileOption, check_out, profile_app, show_cost
 from ._experiment import Experiment
-from ._jobs import SweepOutput, WaitTimeout
+from ._jobs import FAILED_STATES, SweepOutput, WaitTimeout
 from ._render import Layout
 from ._trace import trace as run_trace
 
@@ -40,8 +42,6 @@ OutArgument = Annotated[Path, typer.Argument(help="folder written by cm-sbatch g
 ArrayOption = Annotated[bool, typer.Option("--array", help="submit as job arrays, not one job each")]
 ParallelOption = Annotated[int | None, typer.Option("--max-parallel", help="at most N running at once")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="show what would happen, change nothing")]
-# Submitting more experiments than this prints a summary line, not a row per job.
-SUMMARY_AT = 40
 
 
 def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -192,9 +192,13 @@ def submit(
 def status(
     out: OutArgument,
     wait: Annotated[float, typer.Option("--wait", help="poll until all jobs finish, up to S seconds")] = 0,
+    every: Annotated[bool, typer.Option("--all", help="every experiment as a table, however many")] = False,
     output: OutputOption = None,
 ) -> None:
-    """State, elapsed time, progress and traced energy of every experiment (batched Slurm queries)."""
+    """State, elapsed time, progress and traced energy of every experiment (batched Slurm queries).
+
+    Past 40 experiments a table is a summary: experiments per state and the first that failed.
+    """
     sweep = SweepOutput(out)
     late: WaitTimeout | None = None
     try:
@@ -208,7 +212,15 @@ def status(
             {**_flat(row, keys), **{k: v for k, v in row.items() if k not in ("id", "parameters")}}
             for row in rows
         ]
-    print_records(rows, fmt, least_useful=["energy_j", "progress", "job", "elapsed"])
+    summary = Summary(
+        by="state",
+        what="experiment",
+        flagged=lambda row: row["state"] in FAILED_STATES,
+        flagged_as="failed",
+        hint=f"every experiment: cm-sbatch status {out} --all (or -o csv)",
+    )
+    spare = ["energy_j", "progress", "job", "elapsed"]
+    print_records(rows, fmt, least_useful=spare, summary=None if every else summary)
     if late is not None:
         raise late
 

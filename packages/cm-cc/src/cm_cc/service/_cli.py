@@ -20,6 +20,8 @@ from cm_common import (
     say,
 )
 
+from .._show import AllOption, not_done
+
 _EXTRA = "the service needs its extra packages: pip install 'cm-cc[service]'"
 RUN_COLUMNS = ["id", "workflow", "state", "progress", "total", "done", "failed", "created"]
 JOB_COLUMNS = ["name", "state", "progress", "host", "started", "ended", "elapsed", "message"]
@@ -163,7 +165,7 @@ def _follow(ctx: typer.Context, run: str, output: Any) -> None:
                 if change.get("job") and change["state"] != "running":
                     say(f"{change['job']}: {change['state']}")
     status = ctx.obj.status(run)
-    print_records([_job_row(j) for j in status["jobs"]], output_format(output), columns=JOB_COLUMNS)
+    _print_jobs(status, output, every=False)
     if status["state"] != "done":
         raise RuntimeFailure(f"run {run} {status['state']}")
 
@@ -184,12 +186,22 @@ def runs(ctx: typer.Context, output: OutputOption = None) -> None:
 
 @remote_app.command("status")
 def status(
-    ctx: typer.Context, run: Annotated[str, typer.Argument(help="run id")], output: OutputOption = None
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(help="run id")],
+    every: AllOption = False,
+    output: OutputOption = None,
 ) -> None:
-    """A run's jobs with state, progress, host and times."""
+    """A run's jobs with state, progress, host and times (past 40 jobs, counts and the jobs not done)."""
     record = ctx.obj.status(run)
     say(f"run {record['id']} ({record['workflow']}): {record['state']}")
-    print_records([_job_row(j) for j in record["jobs"]], output_format(output), columns=JOB_COLUMNS)
+    _print_jobs(record, output, every)
+
+
+def _print_jobs(status: dict[str, Any], output: Any, every: bool) -> None:
+    rows = [_job_row(j) for j in status["jobs"]]
+    hint = f"every job: cm-cc remote status {status['id']} --all (or -o csv)"
+    summary = None if every else not_done(hint)
+    print_records(rows, output_format(output), columns=JOB_COLUMNS, summary=summary)
 
 
 @remote_app.command("logs")
