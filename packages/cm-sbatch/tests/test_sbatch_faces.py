@@ -84,7 +84,7 @@ def test_status_and_resubmit_read_the_outcomes_another_tool_recorded(tmp_path: P
     assert "FAILED" in table.stdout and "x_3" in table.stdout
 
 
-def test_status_of_a_large_sweep_is_a_summary_and_all_shows_every_row(tmp_path: Path) -> None:
+def test_status_and_list_of_a_large_sweep_are_short_and_all_shows_every_row(tmp_path: Path) -> None:
     (tmp_path / "job.in.sh").write_text("#!/bin/bash\necho {x}\n")
     (tmp_path / "config.json").write_text(json.dumps({"experiment": {"x": "[1-45]"}}))
     made = cli("generate", "job.in.sh", "-c", "config.json", "--out", "out", "-q", cwd=tmp_path)
@@ -101,6 +101,11 @@ def test_status_of_a_large_sweep_is_a_summary_and_all_shows_every_row(tmp_path: 
     every = cli("status", str(out), "--all")
     assert all(f"x_{n} " in every.stdout for n in range(1, 46))
     assert len(json.loads(cli("status", str(out), "-o", "json").stdout)) == 45
+    listed = cli("list", str(out))
+    assert "45 experiments, first 40 shown" in listed.stdout and "x_40 " in listed.stdout
+    assert "x_41 " not in listed.stdout and "--all (or -o csv)" in listed.stderr
+    assert "x_45 " in cli("list", str(out), "--all").stdout
+    assert len(json.loads(cli("list", str(out), "-o", "json").stdout)) == 45
 
 
 @pytest.mark.slurm

@@ -113,7 +113,8 @@ def make_table(
     """
     from rich.table import Table
 
-    table = Table(title=title)
+    # at least as wide as its title, which rich would otherwise fold to the table's width
+    table = Table(title=title, min_width=len(title) if title else None)
     names = _columns(records, columns)
     keep = set(names[:1] if ids is None else ids)
     for name in names:
@@ -201,9 +202,8 @@ def _print_summary(
     if picked:
         first = picked[: summary.shown]
         more = f", first {len(first)} shown" if len(first) < len(picked) else ""
-        # a line of its own: as the table's title, rich would fold it to the table's width
-        sys.stdout.write(f"{plural(len(picked), summary.what)} {summary.flagged_as}{more}:\n")
-        print_table(first, columns, least_useful=least_useful)
+        title = f"{plural(len(picked), summary.what)} {summary.flagged_as}{more}"
+        print_table(first, columns, title, least_useful=least_useful)
     say(summary.hint)
 
 

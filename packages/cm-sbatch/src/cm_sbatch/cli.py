@@ -363,13 +363,22 @@ def cancel(out: OutArgument, quiet: QuietOption = False) -> None:
 
 
 @app.command("list")
-def list_experiments(out: OutArgument, output: OutputOption = None) -> None:
-    """The experiments of a generated folder: id, directory and parameters."""
+def list_experiments(
+    out: OutArgument,
+    every: Annotated[bool, typer.Option("--all", help="every experiment as a table, however many")] = False,
+    output: OutputOption = None,
+) -> None:
+    """The experiments of a generated folder: id, directory and parameters (a table: the first 40)."""
     experiments = SweepOutput(out).experiments()
     keys = list(experiments[0]["parameters"]) if experiments else []
-    print_records(
-        [_flat(entry, keys) for entry in experiments], output_format(output), least_useful=["directory"]
-    )
+    rows = [_flat(entry, keys) for entry in experiments]
+    fmt = output_format(output)
+    if fmt == "table" and len(rows) > SUMMARY_AT and not every:
+        title = f"{plural(len(rows), 'experiment')}, first {SUMMARY_AT} shown"
+        print_records(rows[:SUMMARY_AT], fmt, title=title, least_useful=["directory"])
+        say(f"every experiment: cm-sbatch list {out} --all (or -o csv)")
+        return
+    print_records(rows, fmt, least_useful=["directory"])
 
 
 @app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
