@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ._errors import InputError
 
 
@@ -55,14 +53,13 @@ def file_lock(path: str | os.PathLike[str]) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-# libyaml's loader parses four times faster than the pure-Python one; PyYAML without libyaml has none.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML safely; a syntax error becomes an InputError naming ``source`` and the line."""
+    import yaml  # here, not on top: `--help` of every cm command then starts without it (15 ms)
+
+    # libyaml's loader parses four times faster than the pure-Python one; PyYAML without libyaml has none.
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
     except yaml.YAMLError:
         pass
     try:  # the same text again with the pure-Python loader: its messages say what it found

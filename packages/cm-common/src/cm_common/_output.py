@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -85,6 +83,8 @@ def format_records(
     if output == "json":
         return json.dumps(rows, indent=2, default=str) + "\n"
     if output == "yaml":
+        import yaml  # only for this format: every command's start-up would pay 15 ms for it
+
         plain = json.loads(json.dumps(rows, default=str))
         return yaml.safe_dump(plain, sort_keys=False)
     if output == "csv":

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
-import yaml
-
 from ._errors import InputError
 from ._files import atomic_write_text, file_lock, load_yaml
 from ._home import cm_home
@@ -32,6 +30,8 @@ class Variables(MutableMapping[str, str]):
         return {str(key): str(value) for key, value in data.items()}
 
     def _write(self, data: dict[str, str]) -> None:
+        import yaml  # on the first write only: `--help` of every cm command starts without it
+
         atomic_write_text(self.path, yaml.safe_dump(data, sort_keys=True), mode=0o600)
 
     def update_many(self, values: dict[str, str]) -> None:

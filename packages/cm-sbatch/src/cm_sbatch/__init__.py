@@ -6,31 +6,59 @@ and resubmits failures; ``trace`` samples GPU or CPU usage and energy while a jo
 ``Profile`` (``load_profile``) describes a cluster: partitions, limits, charges, named directives.
 """
 
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._config import SweepSpec, deep_merge, merge_configs
-from ._experiment import Experiment, script_name
-from ._jobs import SweepOutput, WaitTimeout, trace_energy
-from ._render import Layout, Record, Run
-from ._rules import Rule, compile_rule
-from ._sweep import Sweep
-from ._trace import cpu_sampler, nvml_sampler, trace
-from ._values import Value, expand, parse_sweep_option
 from ._version import __version__
-from ._write import write_sweep
 
 if TYPE_CHECKING:
+    from ._config import SweepSpec, deep_merge, merge_configs
+    from ._experiment import Experiment, script_name
+    from ._jobs import SweepOutput, WaitTimeout, trace_energy
     from ._profile import Charge, Partition, Profile, load_profile
+    from ._render import Layout, Record, Run
+    from ._rules import Rule, compile_rule
+    from ._sweep import Sweep
+    from ._trace import cpu_sampler, nvml_sampler, trace
+    from ._values import Value, expand, parse_sweep_option
+    from ._write import write_sweep
 
-_LAZY = ("Charge", "Partition", "Profile", "load_profile")  # pydantic loaded only when asked for
+# Imported when first used, so that `cm-sbatch --help` and each command load only what they need.
+_LATER = {
+    "SweepSpec": "._config",
+    "deep_merge": "._config",
+    "merge_configs": "._config",
+    "Experiment": "._experiment",
+    "script_name": "._experiment",
+    "SweepOutput": "._jobs",
+    "WaitTimeout": "._jobs",
+    "trace_energy": "._jobs",
+    "Charge": "._profile",
+    "Partition": "._profile",
+    "Profile": "._profile",
+    "load_profile": "._profile",
+    "Layout": "._render",
+    "Record": "._render",
+    "Run": "._render",
+    "Rule": "._rules",
+    "compile_rule": "._rules",
+    "Sweep": "._sweep",
+    "cpu_sampler": "._trace",
+    "nvml_sampler": "._trace",
+    "trace": "._trace",
+    "Value": "._values",
+    "expand": "._values",
+    "parse_sweep_option": "._values",
+    "write_sweep": "._write",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The profile model, imported on first use."""
-    if name in _LAZY:
-        from . import _profile
-
-        return getattr(_profile, name)
+    """The names of ``_LATER``, imported from their module on first use."""
+    if name in _LATER:
+        return getattr(importlib.import_module(_LATER[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

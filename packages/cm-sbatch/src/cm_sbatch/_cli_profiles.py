@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cm_common import InputError, OutputOption, output_format, plural, print_records, say
+from cm_common import SUMMARY_AT, InputError, OutputOption, output_format, plural, print_records, say
 
 if TYPE_CHECKING:
     from ._profile import Profile
 
-# More rows than this: a table shows the first ones and a summary line.
-SHOWN = 40
 ProfileOption = Annotated[
     str | None,
     typer.Option("--profile", help="cluster profile: a name in $CM_HOME/profiles, a host or a file"),
@@ -31,8 +29,8 @@ profile_app = typer.Typer(
 
 
 def _shown(rows: list[dict[str, Any]], fmt: str) -> tuple[list[dict[str, Any]], str]:
-    if fmt == "table" and len(rows) > SHOWN:
-        return rows[:SHOWN], f" (first {SHOWN} shown)"
+    if fmt == "table" and len(rows) > SUMMARY_AT:
+        return rows[:SUMMARY_AT], f" (first {SUMMARY_AT} shown)"
     return rows, ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -24,10 +24,13 @@ from cm_common import (
 )
 
 from ._cli_profiles import NoCheckOption, ProfileOption, check_out, profile_app, show_cost
-from ._experiment import Experiment
-from ._jobs import FAILED_STATES, SweepOutput, WaitTimeout
-from ._render import Layout
-from ._trace import trace as run_trace
+
+if TYPE_CHECKING:
+    from ._jobs import SweepOutput
+    from ._render import Layout
+
+# The config reader, renderer, Slurm layer and tracer are imported in the commands that use them:
+# `cm-sbatch --help` then starts without them.
 
 app = typer.Typer(
     name="sbatch",
@@ -48,6 +51,12 @@ def _flat(entry: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {name: entry[name] for name in ("id", "directory") if name in entry}
     row.update({key: entry["parameters"].get(key) for key in keys})
     return row
+
+
+def _sweep(out: Path) -> SweepOutput:
+    from ._jobs import SweepOutput
+
+    return SweepOutput(out)
 
 
 def _layout(layout: str | None, mode: str | None) -> Layout | None:
@@ -105,6 +114,8 @@ def generate(
     With a cluster profile (--profile, or the config's system.host) the scripts are then
     checked against its limits: violations are shown and the command exits 2 (--no-check skips).
     """
+    from ._experiment import Experiment
+
     chosen = _layout(layout, mode)
     exp = Experiment(
         template,
@@ -180,7 +191,7 @@ def submit(
     With a cluster profile (--profile, or the config's system.host) the scripts are checked
     against its limits first, and nothing is submitted while any breaks one (--no-check skips).
     """
-    sweep = SweepOutput(out)
+    sweep = _sweep(out)
     if not no_check:
         _preflight(out, profile, output)
     with progress_bar(len(sweep.experiments()), "submitting") as progress:
@@ -199,7 +210,9 @@ def status(
 
     Past 40 experiments a table is a summary: experiments per state and the first that failed.
     """
-    sweep = SweepOutput(out)
+    from ._jobs import FAILED_STATES, WaitTimeout
+
+    sweep = _sweep(out)
     late: WaitTimeout | None = None
     try:
         rows = sweep.wait(timeout=wait) if wait > 0 else sweep.status()
@@ -261,7 +274,7 @@ def resubmit(
         raise InputError("resubmit: say which, --failed or --all")
     if (reason or mem or time_raise) and not failed:
         raise InputError("--reason, --mem and --time pick and raise what failed: use them with --failed")
-    sweep = SweepOutput(out)
+    sweep = _sweep(out)
     if failed:
         records = _resubmit_failed(
             sweep,
@@ -357,7 +370,7 @@ def _preflight(out: Path, profile: str | None, output: OutputOption) -> None:
 @app.command()
 def cancel(out: OutArgument, quiet: QuietOption = False) -> None:
     """Cancel every job of this sweep that has not finished."""
-    cancelled = SweepOutput(out).cancel()
+    cancelled = _sweep(out).cancel()
     if not quiet:
         say(f"cancelled {plural(len(cancelled), 'job')}")
 
@@ -369,7 +382,7 @@ def list_experiments(
     output: OutputOption = None,
 ) -> None:
     """The experiments of a generated folder: id, directory and parameters (a table: the first 40)."""
-    experiments = SweepOutput(out).experiments()
+    experiments = _sweep(out).experiments()
     keys = list(experiments[0]["parameters"]) if experiments else []
     rows = [_flat(entry, keys) for entry in experiments]
     fmt = output_format(output)
@@ -389,6 +402,8 @@ def trace(
     gpu: Annotated[bool | None, typer.Option("--gpu/--cpu", help="force NVML or the CPU sampler")] = None,
 ) -> None:
     """Run a command while sampling GPU (NVML) or CPU usage and energy into a CSV; exit with its code."""
+    from ._trace import trace as run_trace
+
     code = run_trace(command, interval=interval, csv_path=csv_path, gpu=gpu)
     raise typer.Exit(code)
 
