@@ -60,16 +60,8 @@ class Workflow:
     @classmethod
     def load(cls, path: str | Path) -> Workflow:
         """Read a workflow file; bad input raises an InputError naming file, line and field."""
-        spec = load_spec(path)
-        workflow = cls(
-            spec.name,
-            spec.jobs,
-            hosts=spec.hosts,
-            label=spec.label,
-            base=spec.base,
-            source=str(path),
-            colors=spec.colors,
-        )
+        workflow = cls(source=str(path))
+        workflow.spec = load_spec(path)  # validated once: the constructor would check every job again
         return workflow
 
     @classmethod
