@@ -18,16 +18,7 @@ from cm_common import InputError, file_lock
 
 from ._folder import CONFIG, JOBS, KEEP, MANIFEST, SUBMIT, SUBMIT_HEAD, manifest_line, submit_line
 from ._render import Record
-
-_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-
-
-def _write(path: str, text: str, mode: int = 0o644) -> None:
-    fd = os.open(path, _FLAGS, mode)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
+from ._writer import Writer
 
 
 def _check_target(out: Path, force: bool) -> None:
@@ -45,7 +36,11 @@ def _write_records(
     last_parent = root
     seen: set[int] = set()
     count = 0
-    with open(tmp / MANIFEST, "w", encoding="utf-8") as manifest, open(tmp / SUBMIT, "w") as submit:
+    with (
+        open(tmp / MANIFEST, "w", encoding="utf-8") as manifest,
+        open(tmp / SUBMIT, "w") as submit,
+        Writer() as files,
+    ):
         submit.write(SUBMIT_HEAD)
         for record in records:
             if nested:  # a nested folder is unique by construction, its flat id need not be
@@ -61,8 +56,8 @@ def _write_records(
                 os.mkdir(folder)
             except FileExistsError:
                 raise InputError(f"two experiments would share the folder {record.directory!r}") from None
-            _write(f"{folder}/{script}", record.script, 0o755)
-            _write(f"{folder}/{CONFIG}", record.config)
+            files.add(f"{folder}/{script}", record.script, 0o755)
+            files.add(f"{folder}/{CONFIG}", record.config)
             manifest.write(manifest_line(record.id, record.directory, record.parameters, script))
             submit.write(submit_line(record.directory, script))
             count += 1

@@ -1,0 +1,49 @@
+"""The writer process that creates a sweep's files beside the rendering one."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from cm_common import RuntimeFailure
+from cm_sbatch._writer import Writer
+
+
+def test_files_are_written_whole_with_their_modes(tmp_path: Path) -> None:
+    odd = tmp_path / "a b\nc é"  # spaces, a newline and non-ASCII survive the pipe
+    odd.mkdir()
+    with Writer() as files:
+        files.add(f"{odd}/run.sh", "#!/bin/sh\necho 1\n", 0o755)
+        files.add(f"{odd}/config.yaml", "x: " + "y" * 200_000 + "\n")
+        files.add(f"{tmp_path}/empty", "")
+    assert (odd / "run.sh").read_text() == "#!/bin/sh\necho 1\n"
+    assert stat.S_IMODE((odd / "run.sh").stat().st_mode) == 0o755
+    assert stat.S_IMODE((odd / "config.yaml").stat().st_mode) == 0o644
+    assert len((odd / "config.yaml").read_text()) == 200_004
+    assert (tmp_path / "empty").read_text() == ""
+
+
+def test_a_file_that_exists_is_a_one_line_failure_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("keep")
+    expected = r"writing the experiments: File exists: .*/taken$"
+    with pytest.raises(RuntimeFailure, match=expected) as error, Writer() as files:
+        files.add(f"{tmp_path}/taken", "new")
+    assert error.value.exit_code == 1 and "\n" not in error.value.message
+    assert (tmp_path / "taken").read_text() == "keep"
+
+
+def test_a_failure_reaches_the_caller_while_it_is_still_writing(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeFailure, match="No such file or directory"), Writer() as files:
+        files.add(f"{tmp_path}/missing/file", "x")
+        for index in range(5_000):  # more than a pipe holds: the writer has stopped reading
+            files.add(f"{tmp_path}/f{index}", "x" * 1_000)
+
+
+def test_an_error_in_the_block_stops_the_writer_and_passes_on(tmp_path: Path) -> None:
+    with pytest.raises(KeyError), Writer() as files:
+        writer = files
+        files.add(f"{tmp_path}/one", "1")
+        raise KeyError("boom")
+    assert writer._child.returncode is not None  # stopped, not writing behind the caller's back
