@@ -48,8 +48,8 @@ class Writer:
             stdin=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        assert self._child.stdin is not None  # stdin=PIPE sets it
-        self._pipe = self._child.stdin
+        assert self._child.stdin is not None and self._child.stderr is not None  # PIPE sets them
+        self._pipe, self._errors = self._child.stdin, self._child.stderr
 
     def add(self, path: str, text: str, mode: int = 0o644) -> None:
         """Create ``path`` (it must not exist) holding ``text``."""
@@ -67,16 +67,13 @@ class Writer:
             self._child.kill()
         with contextlib.suppress(BrokenPipeError):  # the writer stopped: its message says why
             self._pipe.close()
-        self._child.wait()
         try:
-            if kind is None and self._child.returncode:
+            if self._child.wait() and kind is None:
                 self._failed()
         finally:
-            assert self._child.stderr is not None  # stderr=PIPE sets it
-            self._child.stderr.close()
+            self._errors.close()
 
     def _failed(self) -> None:
         self._child.wait()
-        assert self._child.stderr is not None  # stderr=PIPE sets it
-        message = self._child.stderr.read().decode(errors="replace").strip().splitlines()
+        message = self._errors.read().decode(errors="replace").strip().splitlines()
         raise RuntimeFailure(f"writing the experiments: {message[-1] if message else 'the writer stopped'}")
