@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,15 @@ def test_a_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     result = cli("check", str(flow))
     assert result.returncode == 2
     assert f"{flow}:4: invalid YAML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_loading_and_checking_turn_the_garbage_collector_back_on(tmp_path: Path) -> None:
+    flow = write_workflow(tmp_path / "wf.yaml", {"jobs": [{"name": "a", "exec": "true", "timeout": -1}]})
+    assert gc.isenabled()
+    with pytest.raises(InputError, match="timeout"):
+        Workflow.load(flow)
+    assert gc.isenabled()
+    flow = write_workflow(tmp_path / "wf.yaml", {"jobs": [{"name": "a", "exec": "true", "needs": ["b"]}]})
+    with pytest.raises(InputError, match="unknown job 'b'"):
+        Workflow.load(flow).check()
+    assert gc.isenabled()

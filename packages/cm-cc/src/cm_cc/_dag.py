@@ -6,7 +6,7 @@ import graphlib
 import os
 from pathlib import Path
 
-from cm_common import InputError
+from cm_common import InputError, paused_gc
 
 from ._models import Job, WorkflowSpec
 from ._paths import final_path
@@ -40,6 +40,11 @@ def _resolve(job: Job, base: Path, folders: dict[str, str]) -> Job:
 
 def expand(spec: WorkflowSpec, source: str = "workflow") -> list[Job]:
     """Concrete jobs of ``spec``: sweeps fanned out (needing a sweep means all its parts), paths absolute."""
+    with paused_gc():
+        return _expand(spec, source)
+
+
+def _expand(spec: WorkflowSpec, source: str) -> list[Job]:
     base = Path(spec.base)
     jobs: list[Job] = []
     parts: dict[str, list[str]] = {}

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from cm_common import InputError, parse_yaml, read_text
+from cm_common import InputError, parse_yaml, paused_gc, read_text
 
 from ._models import Job, WorkflowSpec
 
@@ -178,4 +178,5 @@ def load_spec(path: str | Path) -> WorkflowSpec:
     """Read a workflow file in the native or the cloudmesh-cc form."""
     file = Path(path)
     text = read_text(file)
-    return spec_from_data(parse_yaml(text, str(file)), str(file), file.resolve().parent, text)
+    with paused_gc():  # the parsed file stays alive while its jobs are validated
+        return spec_from_data(parse_yaml(text, str(file)), str(file), file.resolve().parent, text)

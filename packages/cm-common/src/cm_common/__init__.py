@@ -1,7 +1,8 @@
 """cm-common: the thin layer shared by the cm packages.
 
-Settings and CM_HOME, persistent variables, the output layer, placeholders, timers,
-errors, atomic files, and the CLI runner every cm command goes through.
+Settings and CM_HOME, persistent variables, the output layer, placeholders, timers, errors,
+atomic files, a paused garbage collector for bulk work, and the CLI runner every cm command
+goes through.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._cli import OutputOption, QuietOption, add_version_option, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
+from ._gc import paused_gc
 from ._home import cm_home, settings_path
 from ._output import (
     SUMMARY_AT,
@@ -125,6 +127,7 @@ __all__ = [
     "parse_assignment",
     "parse_progress_line",
     "parse_yaml",
+    "paused_gc",
     "plural",
     "print_records",
     "print_table",

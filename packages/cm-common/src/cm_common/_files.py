@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InputError
+from ._gc import paused_gc
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
@@ -59,7 +60,8 @@ def parse_yaml(text: str, source: str) -> Any:
 
     # libyaml's loader parses four times faster than the pure-Python one; PyYAML without libyaml has none.
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
+        with paused_gc():
+            return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
     except yaml.YAMLError:
         pass
     try:  # the same text again with the pure-Python loader: its messages say what it found
