@@ -127,7 +127,7 @@ def main() -> None:
     notes = [
         "cm-sbatch generate slurm.in.sh --config config.yaml --out out against cms ee generate --noos on"
         " the same two files; the floor makes the same folders and writes files of the same sizes,"
-        " on two processes (cm-sbatch renders on one and writes the files on another).",
+        " on two processes (cm-sbatch renders on one and makes the folders and files on another).",
         f"cloudmesh-ee runs up to {REFERENCE_LIMIT:,} experiments (about 15 ms each).",
     ]
     if cms_python is None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cm_common import RuntimeFailure
+from cm_common import InputError, RuntimeFailure
 from cm_sbatch._writer import Writer
 
 
@@ -23,6 +23,35 @@ def test_files_are_written_whole_with_their_modes(tmp_path: Path) -> None:
     assert stat.S_IMODE((odd / "config.yaml").stat().st_mode) == 0o644
     assert len((odd / "config.yaml").read_text()) == 200_004
     assert (tmp_path / "empty").read_text() == ""
+
+
+def test_folders_are_made_with_their_files_and_parents_where_asked(tmp_path: Path) -> None:
+    with Writer(str(tmp_path)) as files:
+        files.folder(
+            f"{tmp_path}/a/b/c",
+            [("run.sh", "echo c\n", 0o700), ("config.yaml", "c: 1\n", 0o600)],
+            parents=True,
+        )
+        files.folder(f"{tmp_path}/a/b/d")
+    assert (tmp_path / "a/b/c/run.sh").read_text() == "echo c\n"
+    assert stat.S_IMODE((tmp_path / "a/b/c/run.sh").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "a/b/c/config.yaml").stat().st_mode) == 0o600
+    assert (tmp_path / "a/b/d").is_dir() and not any((tmp_path / "a/b/d").iterdir())
+
+
+def test_a_folder_that_exists_is_an_input_error_naming_it_from_the_root(tmp_path: Path) -> None:
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    with (
+        pytest.raises(InputError, match=r"^two experiments would share the folder 'x/y'$"),
+        Writer(str(tmp_path)) as files,
+    ):
+        files.folder(f"{tmp_path}/x/y", [("run.sh", "new", 0o755)])
+    assert not (tmp_path / "x" / "y" / "run.sh").exists()
+
+
+def test_a_folder_without_parents_asked_for_is_a_one_line_failure(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeFailure, match=r"No such file or directory: .*/none/there$"), Writer() as files:
+        files.folder(f"{tmp_path}/none/there")
 
 
 def test_a_file_that_exists_is_a_one_line_failure_naming_it(tmp_path: Path) -> None:

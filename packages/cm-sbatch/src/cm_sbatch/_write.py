@@ -39,7 +39,7 @@ def _write_records(
     with (
         open(tmp / MANIFEST, "w", encoding="utf-8") as manifest,
         open(tmp / SUBMIT, "w") as submit,
-        Writer() as files,
+        Writer(root) as files,
     ):
         submit.write(SUBMIT_HEAD)
         for record in records:
@@ -49,15 +49,9 @@ def _write_records(
                 seen.add(hash(record.id))
             folder = f"{root}/{record.directory}"
             parent = folder.rpartition("/")[0]
-            if parent != last_parent:
-                os.makedirs(parent, exist_ok=True)
-                last_parent = parent
-            try:
-                os.mkdir(folder)
-            except FileExistsError:
-                raise InputError(f"two experiments would share the folder {record.directory!r}") from None
-            files.add(f"{folder}/{script}", record.script, 0o755)
-            files.add(f"{folder}/{CONFIG}", record.config)
+            experiment = [(script, record.script, 0o755), (CONFIG, record.config, 0o644)]
+            files.folder(folder, experiment, parents=parent != last_parent)
+            last_parent = parent
             manifest.write(manifest_line(record.id, record.directory, record.parameters, script))
             submit.write(submit_line(record.directory, script))
             count += 1
