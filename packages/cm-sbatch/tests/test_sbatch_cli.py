@@ -180,7 +180,7 @@ def test_trace_samples_the_cpu_and_passes_the_exit_code(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader((tmp_path / "t.csv").open()))
+    rows = list(csv.DictReader((tmp_path / "t.csv").read_text().splitlines()))
     assert len(rows) >= 3 and {row["device"] for row in rows} == {"cpu"}
     assert max(float(row["utilization_pct"]) for row in rows) > 20
     assert all(float(row["memory_mib"]) > 0 for row in rows)
