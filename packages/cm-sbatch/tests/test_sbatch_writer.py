@@ -39,6 +39,21 @@ def test_folders_are_made_with_their_files_and_parents_where_asked(tmp_path: Pat
     assert (tmp_path / "a/b/d").is_dir() and not any((tmp_path / "a/b/d").iterdir())
 
 
+def test_relative_paths_are_taken_from_the_root(tmp_path: Path) -> None:
+    with Writer(str(tmp_path)) as files:
+        files.folder("flat", [("run.sh", "echo flat\n", 0o755)])
+        files.folder("p/q/r", [("config.yaml", "r: 1\n", 0o644)], parents=True)
+        files.add("top.txt", "top\n")
+    assert (tmp_path / "flat" / "run.sh").read_text() == "echo flat\n"
+    assert (tmp_path / "p/q/r/config.yaml").read_text() == "r: 1\n"
+    assert (tmp_path / "top.txt").read_text() == "top\n"
+    with (
+        pytest.raises(InputError, match=r"^two experiments would share the folder 'p/q/r'$"),
+        Writer(str(tmp_path)) as files,
+    ):
+        files.folder("p/q/r")
+
+
 def test_a_folder_that_exists_is_an_input_error_naming_it_from_the_root(tmp_path: Path) -> None:
     (tmp_path / "x" / "y").mkdir(parents=True)
     with (
