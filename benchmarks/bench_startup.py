@@ -39,7 +39,7 @@ def main() -> None:
         measure(1, runs, repeat=REPEAT, warm=True)
     notes = [
         "Each command once untimed, then ten times round-robin; cms runs with a scratch HOME.",
-        "Target: cm-sbatch --help and cm-cc --help under 0.15 s.",
+        "Target: cm-sbatch --help and cm-cc --help under 0.15 s (and every other cm command with them).",
     ]
     write_result("startup", "Start-up (--help)", "command", series, notes, started, repeat=REPEAT)
 

@@ -86,9 +86,11 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     job = flow.status()[0]
     assert job.state == State.TIMEOUT and job.message == "timed out after 2 s"
     assert job.pid is not None and job.pid > 1
-    assert gone(job.pid)
     children = [int(pid) for pid in (tmp_path / "child.pid").read_text().split()]
-    assert children and all(gone(pid) for pid in children)
+    assert children
+    # signalled before the run ended; on a loaded machine the kernel may take a moment to end them
+    pids = [job.pid, *children]
+    wait_until(lambda: all(gone(pid) for pid in pids), limit=5)
 
 
 def test_cancel_from_an_event_hook_stops_running_and_waiting_jobs(tmp_path: Path) -> None:

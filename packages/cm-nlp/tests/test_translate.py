@@ -183,3 +183,14 @@ def test_listing_providers_imports_none_of_their_libraries(cm_home: Path) -> Non
     assert done.returncode == 0, done.stderr
     count, loaded = done.stdout.split(" ", 1)
     assert int(count) >= 14 and loaded.strip() == "[]"
+
+
+def test_help_starts_without_the_models() -> None:
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-X", "importtime", "-m", "cm_nlp", "--help"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "Usage: cm-nlp" in done.stdout and "cm_nlp.cli" in imported
+    assert not imported & {"pydantic", "rich.markdown", "cm_nlp._models"}

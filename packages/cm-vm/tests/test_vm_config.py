@@ -175,3 +175,17 @@ def test_import_of_a_malformed_entry_names_it(tmp_path: Path, cm_home: Path) -> 
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {source}: cloudmesh.cloud.aws.credentials: expected a mapping"
     assert not (cm_home / "settings.yaml").exists()
+
+
+def test_help_starts_without_the_models_or_libcloud() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv = ['cm-vm', '--help']\n"
+        "from cm_vm.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print([m for m in ('pydantic', 'libcloud', 'cm_vm._models') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: cm-vm" in done.stdout and done.stdout.strip().endswith("[]")

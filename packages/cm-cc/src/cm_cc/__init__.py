@@ -7,7 +7,9 @@ flow.run(parallel=4)
 print(flow.status())
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cm_common import lazy_exports
 
 from ._version import __version__
 
@@ -21,32 +23,25 @@ if TYPE_CHECKING:
 
 # Loaded on first use: `cm-cc --help` and `cm-cc status` need neither pydot nor the engine.
 _LAZY = {
-    "GraphWriter": "_graph",
-    "build": "_graph",
-    "render": "_graph",
-    "progress": "_helpers",
-    "CcSettings": "_models",
-    "Event": "_models",
-    "Host": "_models",
-    "Job": "_models",
-    "JobStatus": "_models",
-    "RunStatus": "_models",
-    "State": "_models",
-    "WorkflowSpec": "_models",
-    "Engine": "_scheduler",
-    "create_run": "_scheduler",
-    "Store": "_store",
-    "Workflow": "_workflow",
-    "drive": "_workflow",
+    "GraphWriter": "._graph",
+    "build": "._graph",
+    "render": "._graph",
+    "progress": "._helpers",
+    "CcSettings": "._models",
+    "Event": "._models",
+    "Host": "._models",
+    "Job": "._models",
+    "JobStatus": "._models",
+    "RunStatus": "._models",
+    "State": "._models",
+    "WorkflowSpec": "._models",
+    "Engine": "._scheduler",
+    "create_run": "._scheduler",
+    "Store": "._store",
+    "Workflow": "._workflow",
+    "drive": "._workflow",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'cm_cc' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -5,13 +5,14 @@ atomic files, a paused garbage collector for bulk work, and the CLI runner every
 goes through.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._cli import OutputOption, QuietOption, add_version_option, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._gc import paused_gc
 from ._home import cm_home, settings_path
+from ._lazy import lazy_exports
 from ._output import (
     SUMMARY_AT,
     OutputFormat,
@@ -58,28 +59,22 @@ if TYPE_CHECKING:
 
 # Loaded on first use: the settings pull in pydantic (~50 ms), and only services need the web guard.
 _LAZY = {
-    "Settings": "_settings",
-    "load_settings": "_settings",
-    "SlurmSettings": "_slurm_settings",
-    "load_slurm_settings": "_slurm_settings",
-    "alive": "_proc",
-    "process_started": "_proc",
-    "start_time": "_proc",
-    "RequestGuard": "_web",
-    "allowed_hosts": "_web",
-    "is_loopback": "_web",
-    "load_or_create_token": "_web",
-    "token_matches": "_web",
+    "Settings": "._settings",
+    "load_settings": "._settings",
+    "SlurmSettings": "._slurm_settings",
+    "load_slurm_settings": "._slurm_settings",
+    "alive": "._proc",
+    "process_started": "._proc",
+    "start_time": "._proc",
+    "RequestGuard": "._web",
+    "allowed_hosts": "._web",
+    "is_loopback": "._web",
+    "load_or_create_token": "._web",
+    "token_matches": "._web",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'cm_common' has no attribute {name!r}")
-
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "FINISHED",
@@ -116,6 +111,7 @@ __all__ = [
     "is_loopback",
     "job_states",
     "last_progress",
+    "lazy_exports",
     "load_or_create_token",
     "load_settings",
     "load_slurm_settings",

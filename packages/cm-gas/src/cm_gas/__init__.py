@@ -10,8 +10,9 @@ app = service(add)  # POST /add {"x": 1, "y": 2} -> 3.0; the OpenAPI 3.1 spec at
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cm_common import lazy_exports
 
 from ._introspect import Function, Param, describe, describe_all
 from ._loader import Source, load
@@ -55,8 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The names of ``_LATER``, imported from their module on first use."""
-    if name in _LATER:
-        return getattr(importlib.import_module(_LATER[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LATER)

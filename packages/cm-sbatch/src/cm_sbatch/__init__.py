@@ -8,8 +8,9 @@ and resubmits failures; ``trace`` samples GPU or CPU usage and energy while a jo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cm_common import lazy_exports
 
 from ._version import __version__
 
@@ -55,11 +56,7 @@ _LATER = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The names of ``_LATER``, imported from their module on first use."""
-    if name in _LATER:
-        return getattr(importlib.import_module(_LATER[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LATER)
 
 
 __all__ = [

@@ -9,14 +9,38 @@ Inventory().put([vm])
 print([v.name for v in provider.vms()])
 """
 
-from ._config import choose as load_cloud
-from ._hostlist import expand
-from ._inventory import Inventory
-from ._kinds import KINDS, Kind
-from ._models import CloudConfig, Clouds, Defaults, Vm, VmSettings
-from ._provider import Provider
-from ._sshconfig import config_path as ssh_config_path
+from typing import TYPE_CHECKING
+
+from cm_common import lazy_exports
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._config import choose as load_cloud
+    from ._hostlist import expand
+    from ._inventory import Inventory
+    from ._kinds import KINDS, Kind
+    from ._models import CloudConfig, Clouds, Defaults, Vm, VmSettings
+    from ._provider import Provider
+    from ._sshconfig import config_path as ssh_config_path
+
+# Imported when first used, so that `--help` and each command load only what they need.
+_LATER = {
+    "load_cloud": "._config:choose",
+    "expand": "._hostlist",
+    "Inventory": "._inventory",
+    "KINDS": "._kinds",
+    "Kind": "._kinds",
+    "CloudConfig": "._models",
+    "Clouds": "._models",
+    "Defaults": "._models",
+    "Vm": "._models",
+    "VmSettings": "._models",
+    "Provider": "._provider",
+    "ssh_config_path": "._sshconfig:config_path",
+}
+__getattr__ = lazy_exports(__name__, _LATER)
+
 
 __all__ = [
     "KINDS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -18,18 +18,22 @@ from cm_common import (
 )
 from cm_common import run as run_app
 
-from . import _config, _ssh, _sshconfig, _vms
-from ._inventory import Inventory
-from ._provider import Provider
+if TYPE_CHECKING:
+    from ._provider import Provider
+
+# The commands import the rest when they run: the models pull in pydantic, which `--help` need not pay.
 
 app = typer.Typer(
     name="vm",
     help="Virtual machines on any cloud (Apache Libcloud): boot, list, ssh, start, stop, terminate.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
 )
-config_app = typer.Typer(help="The clouds section of the settings: check it, import a cloudmesh.yaml.")
-keys_app = typer.Typer(help="Key pairs at the provider.")
+config_app = typer.Typer(
+    help="The clouds section of the settings: check it, import a cloudmesh.yaml.", rich_markup_mode=None
+)
+keys_app = typer.Typer(help="Key pairs at the provider.", rich_markup_mode=None)
 app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
 
@@ -77,6 +81,9 @@ def boot(
     output: OutputOption = None,
 ) -> None:
     """Boot VMs: one named, or --n of them named from the template (requests sent together)."""
+    from . import _vms
+    from ._inventory import Inventory
+
     plan = _vms.plan_boot(cloud, name, n, image, size, key)
     inventory = Inventory()
     if dry_run:
@@ -96,6 +103,9 @@ def list_command(
     output: OutputOption = None,
 ) -> None:
     """The VMs of the current cloud (or --cloud, or --all); --refresh reads the provider again."""
+    from . import _vms
+    from ._inventory import Inventory
+
     if every and cloud:
         raise InputError("--all and --cloud exclude each other")
     _show(_vms.list_vms(cloud, every, refresh, Inventory()), output, limit)
@@ -104,6 +114,9 @@ def list_command(
 @app.command()
 def info(name: NameArgument = None, output: OutputOption = None) -> None:
     """Everything the inventory knows about one VM."""
+    from . import _vms
+    from ._inventory import Inventory
+
     inventory = Inventory()
     vm = inventory.get(_vms.names_of(name, inventory)[0])
     fmt = output_format(output)
@@ -115,6 +128,9 @@ def info(name: NameArgument = None, output: OutputOption = None) -> None:
 
 
 def _act(names: str | None, action: str, output: OutputOption) -> None:
+    from . import _vms
+    from ._inventory import Inventory
+
     inventory = Inventory()
     _show(_vms.act(_vms.names_of(names, inventory), action, inventory), output)
 
@@ -144,6 +160,9 @@ def terminate(
     output: OutputOption = None,
 ) -> None:
     """Terminate VMs (asks first unless --yes) and forget them."""
+    from . import _vms
+    from ._inventory import Inventory
+
     inventory = Inventory()
     chosen = _vms.names_of(names, inventory)
     for each in chosen:
@@ -163,6 +182,9 @@ def wait(
     output: OutputOption = None,
 ) -> None:
     """Wait until a VM is running with an address and answers over ssh."""
+    from . import _vms
+    from ._inventory import Inventory
+
     inventory = Inventory()
     _show([_vms.wait(_vms.names_of(name, inventory)[0], timeout, inventory, ssh=not no_ssh)], output)
 
@@ -173,6 +195,9 @@ def ssh(
     command: Annotated[str | None, typer.Option("--command", "-c", help="remote command line")] = None,
 ) -> None:
     """Run a command on a VM over ssh (its exit code is this one's), or log in without --command."""
+    from . import _ssh, _sshconfig, _vms
+    from ._inventory import Inventory
+
     inventory = Inventory()
     vm = inventory.get(_vms.names_of(name, inventory)[0])
     if command is None:
@@ -194,6 +219,9 @@ def put(
     target: Annotated[str | None, typer.Argument(help="remote path (default: the home folder)")] = None,
 ) -> None:
     """Copy a local file to a VM."""
+    from . import _ssh
+    from ._inventory import Inventory
+
     say(f"copied to {name}:{_ssh.put(Inventory().get(name), source, target)}")
 
 
@@ -204,10 +232,16 @@ def get(
     target: Annotated[Path | None, typer.Argument(help="local path (default: here)")] = None,
 ) -> None:
     """Copy a file from a VM."""
+    from . import _ssh
+    from ._inventory import Inventory
+
     say(f"copied to {_ssh.get(Inventory().get(name), source, target)}")
 
 
 def _provider(cloud: str | None) -> Provider:
+    from . import _config
+    from ._provider import Provider
+
     return Provider(*_config.choose(cloud))
 
 
@@ -275,6 +309,8 @@ def keys_list(cloud: CloudOption = None, output: OutputOption = None) -> None:
 @config_app.command("check")
 def config_check(output: OutputOption = None) -> None:
     """Validate the clouds section; say exactly what each cloud is missing (secrets masked)."""
+    from . import _config
+
     records = _config.check()
     print_records(records, output_format(output))
     problem = _config.file_problem()
@@ -293,6 +329,8 @@ def config_import(
     output: OutputOption = None,
 ) -> None:
     """Read the clouds of a cloudmesh.yaml into the clouds section (secrets kept 0600, shown masked)."""
+    from . import _config
+
     source = file or _config.default_cloudmesh_file()
     entries = _config.read_cloudmesh(source)
     path = _config.save(entries)
