@@ -56,11 +56,10 @@ File = tuple[str, str, int]  # name, text, mode
 class Writer:
     """Make new folders and files through the writer process; leaving the block waits for all of them.
 
-    Relative paths are taken from ``root`` (the writer works there: the kernel then walks only the
-    path below it, a fifth of the time with a large tree beside it on tmpfs). A folder that exists
-    raises InputError naming it (relative to ``root``); any other failure of
-    the writer raises RuntimeFailure with its message. An error inside the block stops the writer
-    before it is passed on (nothing writes on behind the caller's back)."""
+    Relative paths are taken from ``root``, where the writer works (the kernel then walks only the
+    path below it). A folder that exists raises InputError naming it (relative to ``root``); any
+    other failure of the writer raises RuntimeFailure with its message. An error inside the block
+    stops the writer before it is passed on (nothing writes on behind the caller's back)."""
 
     def __init__(self, root: str = "/") -> None:
         self._root = root
