@@ -13,16 +13,15 @@ from cm_sbatch._writer import Writer
 
 def test_files_are_written_whole_with_their_modes(tmp_path: Path) -> None:
     odd = tmp_path / "a b\nc é"  # spaces, a newline and non-ASCII survive the pipe
-    odd.mkdir()
     with Writer() as files:
-        files.add(f"{odd}/run.sh", "#!/bin/sh\necho 1\n", 0o755)
-        files.add(f"{odd}/config.yaml", "x: " + "y" * 200_000 + "\n")
-        files.add(f"{tmp_path}/empty", "")
+        run = ("run.sh", "#!/bin/sh\necho 1\n", 0o755)
+        files.folder(str(odd), [run, ("config.yaml", "x: " + "y" * 200_000 + "\n", 0o644)])
+        files.folder(f"{tmp_path}/e", [("empty", "", 0o644)])
     assert (odd / "run.sh").read_text() == "#!/bin/sh\necho 1\n"
     assert stat.S_IMODE((odd / "run.sh").stat().st_mode) == 0o755
     assert stat.S_IMODE((odd / "config.yaml").stat().st_mode) == 0o644
     assert len((odd / "config.yaml").read_text()) == 200_004
-    assert (tmp_path / "empty").read_text() == ""
+    assert (tmp_path / "e" / "empty").read_text() == ""
 
 
 def test_folders_are_made_with_their_files_and_parents_where_asked(tmp_path: Path) -> None:
@@ -43,10 +42,8 @@ def test_relative_paths_are_taken_from_the_root(tmp_path: Path) -> None:
     with Writer(str(tmp_path)) as files:
         files.folder("flat", [("run.sh", "echo flat\n", 0o755)])
         files.folder("p/q/r", [("config.yaml", "r: 1\n", 0o644)], parents=True)
-        files.add("top.txt", "top\n")
     assert (tmp_path / "flat" / "run.sh").read_text() == "echo flat\n"
     assert (tmp_path / "p/q/r/config.yaml").read_text() == "r: 1\n"
-    assert (tmp_path / "top.txt").read_text() == "top\n"
     with (
         pytest.raises(InputError, match=r"^two experiments would share the folder 'p/q/r'$"),
         Writer(str(tmp_path)) as files,
@@ -70,24 +67,23 @@ def test_a_folder_without_parents_asked_for_is_a_one_line_failure(tmp_path: Path
 
 
 def test_a_file_that_exists_is_a_one_line_failure_naming_it(tmp_path: Path) -> None:
-    (tmp_path / "taken").write_text("keep")
     expected = r"writing the experiments: File exists: .*/taken$"
     with pytest.raises(RuntimeFailure, match=expected) as error, Writer() as files:
-        files.add(f"{tmp_path}/taken", "new")
+        files.folder(f"{tmp_path}/f", [("taken", "keep", 0o644), ("taken", "new", 0o644)])
     assert error.value.exit_code == 1 and "\n" not in error.value.message
-    assert (tmp_path / "taken").read_text() == "keep"
+    assert (tmp_path / "f" / "taken").read_text() == "keep"
 
 
 def test_a_failure_reaches_the_caller_while_it_is_still_writing(tmp_path: Path) -> None:
     with pytest.raises(RuntimeFailure, match="No such file or directory"), Writer() as files:
-        files.add(f"{tmp_path}/missing/file", "x")
+        files.folder(f"{tmp_path}/missing/folder", [("file", "x", 0o644)])
         for index in range(5_000):  # more than a pipe holds: the writer has stopped reading
-            files.add(f"{tmp_path}/f{index}", "x" * 1_000)
+            files.folder(f"{tmp_path}/f{index}", [("file", "x" * 1_000, 0o644)])
 
 
 def test_an_error_in_the_block_stops_the_writer_and_passes_on(tmp_path: Path) -> None:
     with pytest.raises(KeyError), Writer() as files:
         writer = files
-        files.add(f"{tmp_path}/one", "1")
+        files.folder(f"{tmp_path}/one", [("file", "1", 0o644)])
         raise KeyError("boom")
     assert writer._child.returncode is not None  # stopped, not writing behind the caller's back

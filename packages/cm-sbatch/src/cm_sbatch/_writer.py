@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from cm_common import InputError, RuntimeFailure
 
-# Reads frames of b"MAKE PATHLEN [MODE NAMELEN SIZE]...\n" + path + (name + data)...: the folder at
-# path (made first where MAKE is 1, with its parents where 2) and new files in it. A folder that
-# exists ends it with exit 3.
+# Reads frames of b"PARENTS PATHLEN [MODE NAMELEN SIZE]...\n" + path + (name + data)...: a new folder
+# at path (its missing parents first where PARENTS is 1) and new files in it. A folder that exists
+# ends it with exit 3.
 _CHILD = """
 import os, sys
 read = sys.stdin.buffer.read
@@ -30,13 +30,12 @@ try:
         fields = list(map(int, header.split()))
         folder = path = read(fields[1])
         if fields[0]:
-            if fields[0] == 2:
-                os.makedirs(os.path.dirname(folder) or b".", exist_ok=True)
-            try:
-                os.mkdir(folder)
-            except FileExistsError:
-                sys.stderr.write(os.fsdecode(folder))
-                sys.exit(3)
+            os.makedirs(os.path.dirname(folder) or b".", exist_ok=True)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            sys.stderr.write(os.fsdecode(folder))
+            sys.exit(3)
         for at in range(2, len(fields), 3):
             mode, length, size = fields[at : at + 3]
             path = folder + b"/" + read(length)
@@ -75,16 +74,8 @@ class Writer:
     def folder(self, path: str, files: Sequence[File] = (), *, parents: bool = False) -> None:
         """Create the folder ``path`` (it must not exist; its missing parents too where ``parents``)
         holding ``files``: (name, text, mode) each. One frame for all: a third of the pipe's traffic."""
-        self._send(path, files, 2 if parents else 1)
-
-    def add(self, path: str, text: str, mode: int = 0o644) -> None:
-        """Create ``path`` (it must not exist) holding ``text``."""
-        folder, name = os.path.split(path)
-        self._send(folder or ".", [(name, text, mode)], 0)
-
-    def _send(self, folder: str, files: Sequence[File], make: int) -> None:
-        path = os.fsencode(folder)
-        header, parts = [b"%d %d" % (make, len(path))], [path]
+        encoded_path = os.fsencode(path)
+        header, parts = [b"%d %d" % (parents, len(encoded_path))], [encoded_path]
         for name, text, mode in files:
             encoded, data = os.fsencode(name), text.encode()
             header.append(b"%d %d %d" % (mode, len(encoded), len(data)))
