@@ -15,10 +15,18 @@ def test_names_come_from_their_module_on_first_use_under_their_own_name_or_an_al
         getattr_("nothing")
 
 
-def test_the_settings_are_imported_only_when_asked_for() -> None:
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("load_settings", "cm_common._settings"),
+        ("sbatch", "cm_common._slurm"),
+        ("StopWatch", "cm_common._timer"),
+    ],
+)
+def test_heavier_modules_are_imported_only_when_asked_for(name: str, module: str) -> None:
     code = (
-        "import sys, cm_common; before = 'cm_common._settings' in sys.modules; "
-        "cm_common.load_settings; print(before, 'cm_common._settings' in sys.modules)"
+        f"import sys, cm_common; before = {module!r} in sys.modules; "
+        f"cm_common.{name}; print(before, {module!r} in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]

@@ -3,9 +3,11 @@ their config kinds, and the folders cloudmesh-ee 5.0.5 makes from the same files
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from sbatch_helpers import cli
 
 from cm_common import InputError, Variables
 from cm_sbatch import Experiment
+from cm_sbatch._render import random_uuids
 
 # A cloudmesh-ee config and template as its users write them (the ee: section, system.host,
 # experiment.directive, the comma and range forms, quoted texts that look like numbers).
@@ -249,6 +252,14 @@ def test_ee_uuid_is_fresh_per_experiment_and_kept_in_its_config(tmp_path: Path) 
         assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", saved["ee"]["uuid"])
         seen.add(saved["ee"]["uuid"])
     assert len(seen) == 2
+
+
+def test_ee_uuids_are_random_version_4_uuids_across_batches() -> None:
+    texts = list(itertools.islice(random_uuids(batch=8), 100))  # 12 batches and a part
+    for text in texts:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+    assert len(set(texts)) == 100
 
 
 def test_os_names_are_top_level_values_and_nothing_else_is_kept() -> None:

@@ -24,13 +24,9 @@ def test_files_are_written_whole_with_their_modes(tmp_path: Path) -> None:
     assert (tmp_path / "e" / "empty").read_text() == ""
 
 
-def test_folders_are_made_with_their_files_and_parents_where_asked(tmp_path: Path) -> None:
+def test_folders_are_made_with_their_files_and_missing_parents(tmp_path: Path) -> None:
     with Writer(str(tmp_path)) as files:
-        files.folder(
-            f"{tmp_path}/a/b/c",
-            [("run.sh", "echo c\n", 0o700), ("config.yaml", "c: 1\n", 0o600)],
-            parents=True,
-        )
+        files.folder(f"{tmp_path}/a/b/c", [("run.sh", "echo c\n", 0o700), ("config.yaml", "c: 1\n", 0o600)])
         files.folder(f"{tmp_path}/a/b/d")
     assert (tmp_path / "a/b/c/run.sh").read_text() == "echo c\n"
     assert stat.S_IMODE((tmp_path / "a/b/c/run.sh").stat().st_mode) == 0o700
@@ -41,7 +37,7 @@ def test_folders_are_made_with_their_files_and_parents_where_asked(tmp_path: Pat
 def test_relative_paths_are_taken_from_the_root(tmp_path: Path) -> None:
     with Writer(str(tmp_path)) as files:
         files.folder("flat", [("run.sh", "echo flat\n", 0o755)])
-        files.folder("p/q/r", [("config.yaml", "r: 1\n", 0o644)], parents=True)
+        files.folder("p/q/r", [("config.yaml", "r: 1\n", 0o644)])
     assert (tmp_path / "flat" / "run.sh").read_text() == "echo flat\n"
     assert (tmp_path / "p/q/r/config.yaml").read_text() == "r: 1\n"
     with (
@@ -61,9 +57,10 @@ def test_a_folder_that_exists_is_an_input_error_naming_it_from_the_root(tmp_path
     assert not (tmp_path / "x" / "y" / "run.sh").exists()
 
 
-def test_a_folder_without_parents_asked_for_is_a_one_line_failure(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeFailure, match=r"No such file or directory: .*/none/there$"), Writer() as files:
-        files.folder(f"{tmp_path}/none/there")
+def test_a_folder_under_a_file_is_a_one_line_failure(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RuntimeFailure, match=r"File exists: .*/file$"), Writer() as files:
+        files.folder(f"{tmp_path}/file/there")
 
 
 def test_a_file_that_exists_is_a_one_line_failure_naming_it(tmp_path: Path) -> None:
@@ -75,8 +72,9 @@ def test_a_file_that_exists_is_a_one_line_failure_naming_it(tmp_path: Path) -> N
 
 
 def test_a_failure_reaches_the_caller_while_it_is_still_writing(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeFailure, match="No such file or directory"), Writer() as files:
-        files.folder(f"{tmp_path}/missing/folder", [("file", "x", 0o644)])
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RuntimeFailure, match="File exists: "), Writer() as files:
+        files.folder(f"{tmp_path}/file/folder", [("file", "x", 0o644)])
         for index in range(5_000):  # more than a pipe holds: the writer has stopped reading
             files.folder(f"{tmp_path}/f{index}", [("file", "x" * 1_000, 0o644)])
 
@@ -86,4 +84,13 @@ def test_an_error_in_the_block_stops_the_writer_and_passes_on(tmp_path: Path) ->
         writer = files
         files.folder(f"{tmp_path}/one", [("file", "1", 0o644)])
         raise KeyError("boom")
-    assert writer._child.returncode is not None  # stopped, not writing behind the caller's back
+    assert all(child.process.returncode is not None for child in writer._children)  # none writes on
+
+
+def test_folders_spread_over_the_writers_all_land_with_their_parents(tmp_path: Path) -> None:
+    folders = [f"top{i % 3}/mid{i % 7}/run{i}" for i in range(1_000)]  # parents shared across writers
+    with Writer(str(tmp_path), processes=3) as files:
+        for index, folder in enumerate(folders):
+            files.folder(folder, [("run.sh", f"echo {index}\n", 0o755)])
+    assert sorted(str(p.parent.relative_to(tmp_path)) for p in tmp_path.rglob("run.sh")) == sorted(folders)
+    assert (tmp_path / folders[999] / "run.sh").read_text() == "echo 999\n"

@@ -9,6 +9,7 @@ OUT/DIRECTORY/       one experiment: the rendered script and config.yaml
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 from pathlib import Path
@@ -36,13 +37,24 @@ def manifest_line(run_id: str, directory: str, parameters: str, script: str) -> 
     # ids and folders hold only [A-Za-z0-9._+-/]: JSON strings as they are
     return (
         f'{{"id": "{run_id}", "directory": "{directory}", '
-        f'"parameters": {parameters}, "script": "{directory}/{json.dumps(script)[1:-1]}"}}\n'
+        f'"parameters": {parameters}, "script": "{directory}/{_json_text(script)}"}}\n'
     )
 
 
 def submit_line(directory: str, script: str) -> str:
     """The line of ``submit.sh`` that submits one experiment."""
-    return f"(cd {shlex.quote(directory)} && sbatch {shlex.quote(script)})\n"
+    return f"(cd {shlex.quote(directory)} && sbatch {_quoted(script)})\n"
+
+
+@functools.cache
+def _json_text(text: str) -> str:
+    """``text`` inside a JSON string (made once per script name, not once per experiment)."""
+    return json.dumps(text)[1:-1]
+
+
+@functools.cache
+def _quoted(text: str) -> str:
+    return shlex.quote(text)
 
 
 def read_manifest(out: Path) -> list[dict[str, Any]]:

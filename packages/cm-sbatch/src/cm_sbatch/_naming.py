@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
@@ -20,6 +19,8 @@ def value_text(value: Any) -> str:
 
 
 def _digest(text: str) -> str:
+    import hashlib  # only for long names: its import (OpenSSL) is 2 ms of every command's start
+
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:8]
 
 

@@ -13,6 +13,7 @@ import os
 import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import getitem
 from typing import Any, Literal, NamedTuple
 
 import yaml
@@ -46,10 +47,16 @@ def dump_yaml(data: Any) -> str:
     return text
 
 
-def random_uuid() -> str:
-    """A random (version 4) UUID's text, as ``str(uuid.uuid4())`` without building the object."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+def random_uuids(batch: int = 1024) -> Iterator[str]:
+    """Random (version 4) UUIDs' text, as ``str(uuid.uuid4())`` gives, without building the objects:
+    ``batch`` of them from one read of ``os.urandom``, their version and variant bits set at once."""
+    mask = int.from_bytes(bytes.fromhex("ffffffffffff0fff3fffffffffffffff") * batch)
+    bits = int.from_bytes(bytes.fromhex("00000000000040008000000000000000") * batch)
+    while True:
+        h = ((int.from_bytes(os.urandom(16 * batch)) & mask) | bits).to_bytes(16 * batch).hex()
+        for at in range(0, 32 * batch, 32):
+            u = h[at : at + 32]
+            yield f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}"
 
 
 def yaml_value(value: Value) -> str:
@@ -60,6 +67,11 @@ def yaml_value(value: Value) -> str:
     if value.data is None or (type(same) is type(value.number) and same == value.number):
         return str(value) or "null"
     return dump_yaml({"k": value.number})[3:-1]
+
+
+def _escape(text: str) -> str:
+    """``text`` as a literal part of a format string."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _placeholder_paths(raw: Any) -> Iterator[str]:
@@ -84,7 +96,7 @@ class Run:
     parameters: dict[str, Scalar]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per experiment, a frozen one takes four times longer
 class Record:
     """What the writer writes for one experiment: its folder, script, config.yaml and manifest entry."""
 
@@ -116,7 +128,6 @@ class Inputs:
     source: str = "config"
     os_names: Sequence[str] = ()
     variables: Callable[[], Mapping[str, str]] = dict
-    new_uuid: Callable[[], str] = lambda: random_uuid()
     # completes each experiment's resolved attributes (the named directives of a profile)
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
@@ -130,7 +141,7 @@ class Renderer:
         self.layout: Layout = inputs.layout or ("flat" if ee_config else "hierarchical")
         self._env = dict(inputs.env or {})
         self._source = inputs.source
-        self._new_uuid = inputs.new_uuid
+        self._new_uuid = random_uuids().__next__
         attributes, raw_experiment, meta = split_sweep(inputs.data, inputs.source)
         self._add_os(attributes, inputs.os_names)
         cli = inputs.cli
@@ -293,33 +304,41 @@ class Renderer:
             return "missing", None
 
     def _compile_template(self, template: Template) -> None:
-        fmt: list[str] = []
-        self._slots: list[tuple[str, Any, Placeholder]] = []
+        """The script as one format string; its fields: the swept, run and dynamic slots, in that order."""
+        fmt: list[str | tuple[str, Any, bool]] = []  # literal text or a slot: (kind, what, quote)
+        slots: dict[tuple[str, Any, bool], None] = {}  # the distinct slots, in the order met
         missing: list[Placeholder] = []
         for part in template.parts:
             if isinstance(part, str):
-                fmt.append(part.replace("{", "{{").replace("}", "}}"))
+                fmt.append(_escape(part))
                 continue
             kind, what = self._classify(part.path)
             if kind == "text":
-                fmt.append(part.text(what).replace("{", "{{").replace("}", "}}"))
+                fmt.append(_escape(part.text(what)))
             elif kind == "missing":
                 missing.append(part)
             else:
-                fmt.append("{}")
-                self._slots.append((kind, what, part))
+                fmt.append((kind, what, part.quote))
+                slots[(kind, what, part.quote)] = None
         self._placeholders = template.placeholders
         if missing:
             self._unresolved(missing)
-        self._format = "".join(fmt)
-        self._needs_dynamic = any(kind == "dyn" for kind, _, _ in self._slots)
+        ordered = sorted(slots, key=lambda slot: ("axis", "run", "dyn").index(slot[0]))
+        self._format = "".join(p if isinstance(p, str) else f"{{{ordered.index(p)}}}" for p in fmt)
         # a swept value's text in the script, quoted where its placeholder asks, made once per value
-        self._slot_texts = [
-            [shlex.quote(text) if placeholder.quote else text for text in self._texts[what]]
+        self._axis_slots = [
+            (what, [shlex.quote(text) for text in self._texts[what]] if quote else self._texts[what])
+            for kind, what, quote in ordered
             if kind == "axis"
-            else None
-            for kind, what, placeholder in self._slots
         ]
+        fields = _Current._fields
+        self._run_slots = [
+            (fields.index("position" if what == "index" else what), quote)
+            for kind, what, quote in ordered
+            if kind == "run"
+        ]
+        self._dyn_slots = [(what, quote) for kind, what, quote in ordered if kind == "dyn"]
+        self._resolves = bool(self._dynamic or self._dyn_slots)
 
     def _unresolved(self, missing: Sequence[Placeholder]) -> None:
         where = ", ".join(f"{self.inputs.template}:{p.line}: {p}" for p in missing)
@@ -327,23 +346,30 @@ class Renderer:
         raise InputError(f"unresolved placeholder{plural}: {where}")
 
     def _compile_config(self) -> None:
-        chunks: list[str | tuple[str, str]] = []
+        """config.yaml as one format string: {0} the id, {1} the uuid, then one field per swept key
+        (its line) and one per dynamic section."""
+        chunks: list[str] = []
+        self._dyn_sections: list[str] = []
+        lines = 2 + len(self.sweep.keys)
         for key in self._order:
             if key == "experiment":
-                chunks.append(("experiment", key))
+                keys = range(2, lines)
+                chunks.append(
+                    "experiment:\n" + "".join(f"{{{n}}}" for n in keys) if keys else "experiment: {{}}\n"
+                )
             elif key in self._dynamic:
-                chunks.append(("dyn", key))
+                chunks.append(f"{{{lines + len(self._dyn_sections)}}}")
+                self._dyn_sections.append(key)
             elif key in self._stamped:
                 marks = {"identifier": _MARK, **({"uuid": _UUID_MARK} if key in self._uuids else {})}
-                chunks.append(("stamp", dump_yaml({key: {**self._static[key], **marks}})))
-            elif chunks and isinstance(chunks[-1], str):
-                chunks[-1] += dump_yaml({key: self._static[key]})
+                text = _escape(dump_yaml({key: {**self._static[key], **marks}}))
+                chunks.append(text.replace(_MARK, "'{0}'").replace(_UUID_MARK, "{1}"))
             else:
-                chunks.append(dump_yaml({key: self._static[key]}))
-        self._config_chunks = chunks
+                chunks.append(_escape(dump_yaml({key: self._static[key]})))
+        self._config_format = "".join(chunks)
 
     def _check_first(self) -> None:
-        if not (self._dynamic or self._needs_dynamic):
+        if not self._resolves:
             return
         for position, index, run_id, directory in self._indexed():
             resolved = self._resolve_dynamic(index, _Current(position, run_id, directory, ""))
@@ -360,14 +386,16 @@ class Renderer:
 
     # ---- experiments ----------------------------------------------------------------------
 
+    # Per experiment, the tables made once per value are read with map(getitem, tables, index):
+    # an index holds one position per key, as each list of tables holds one table per key.
+
     def _name(self, index: tuple[int, ...]) -> tuple[str, str]:
-        segments = [names[i] for names, i in zip(self._segments, index, strict=True)]
-        flat = "_".join(segments) if segments else "default"
+        flat = "_".join(map(getitem, self._segments, index)) if index else "default"
         if len(flat) > MAX_NAME:
             flat = cap(flat, MAX_NAME, json.dumps(self._texts_of(index)))
-        if self.layout == "flat" or not segments:
+        if self.layout == "flat" or not index:
             return flat, flat
-        return flat, "/".join(segments)
+        return flat, "/".join(map(getitem, self._segments, index))
 
     def _texts_of(self, index: tuple[int, ...]) -> dict[str, str]:
         return {key: texts[i] for key, texts, i in zip(self.sweep.keys, self._texts, index, strict=True)}
@@ -400,54 +428,35 @@ class Renderer:
         resolved = resolve_references(context, env=self._env, source=self._source)
         return self.inputs.derive(resolved) if self.inputs.derive else resolved
 
-    def _fill(self, index: tuple[int, ...], current: _Current, resolved: Mapping[str, Any] | None) -> str:
-        args: list[str] = []
-        for (kind, what, placeholder), texts in zip(self._slots, self._slot_texts, strict=True):
-            if texts is not None:
-                args.append(texts[index[what]])
-                continue
-            if kind == "run":
-                text = str(getattr(current, "position" if what == "index" else what))
-            else:
-                assert resolved is not None
-                text = value_text(lookup_path(resolved, what, self._env))
-            args.append(shlex.quote(text) if placeholder.quote else text)
-        return self._format.format(*args)
-
-    def _config_text(
-        self, index: tuple[int, ...], current: _Current, resolved: Mapping[str, Any] | None
-    ) -> str:
-        parts: list[str] = []
-        for chunk in self._config_chunks:
-            if isinstance(chunk, str):
-                parts.append(chunk)
-            elif chunk[0] == "stamp":
-                parts.append(chunk[1].replace(_MARK, f"'{current.id}'").replace(_UUID_MARK, current.uuid))
-            elif chunk[0] == "experiment":
-                if not index:
-                    parts.append("experiment: {}\n")
-                    continue
-                parts.append("experiment:\n")
-                parts.extend([lines[i] for lines, i in zip(self._yaml_lines, index, strict=True)])
-            else:
-                assert resolved is not None
-                parts.append(dump_yaml({chunk[1]: resolved[chunk[1]]}))
-        return "".join(parts)
-
     def _record(self, position: int, index: tuple[int, ...], run_id: str, directory: str) -> Record:
-        current = _Current(position, run_id, directory, self._new_uuid() if self._uuids else "")
-        resolved = None
-        if self._dynamic or self._needs_dynamic:
-            resolved = self._resolve_dynamic(index, current)
-        parameters = ", ".join([pairs[i] for pairs, i in zip(self._json_pairs, index, strict=True)])
-        script = self._fill(index, current, resolved)
-        config = self._config_text(index, current, resolved)
-        return Record(position, run_id, directory, f"{{{parameters}}}", script, config)
+        uuid = self._new_uuid() if self._uuids else ""
+        run = (position, run_id, directory, uuid)  # as _Current holds them
+        script = [texts[index[what]] for what, texts in self._axis_slots]
+        for at, quote in self._run_slots:
+            text = str(run[at])
+            script.append(shlex.quote(text) if quote else text)
+        config = [run_id, uuid, *map(getitem, self._yaml_lines, index)]
+        if self._resolves:
+            resolved = self._resolve_dynamic(index, _Current(*run))
+            for path, quote in self._dyn_slots:
+                text = value_text(lookup_path(resolved, path, self._env))
+                script.append(shlex.quote(text) if quote else text)
+            config += [dump_yaml({key: resolved[key]}) for key in self._dyn_sections]
+        parameters = ", ".join(map(getitem, self._json_pairs, index))
+        return Record(
+            position,
+            run_id,
+            directory,
+            f"{{{parameters}}}",
+            self._format.format(*script),
+            self._config_format.format(*config),
+        )
 
     def records(self) -> Iterator[Record]:
         """Every experiment's :class:`Record`, in the order of :meth:`runs`."""
-        for position, index, run_id, directory in self._indexed():
-            yield self._record(position, index, run_id, directory)
+        name, record = self._name, self._record
+        for position, index in enumerate(self.sweep.indices()):
+            yield record(position, index, *name(index))
 
     def record(self, position: int) -> Record:
         """The record of the experiment at ``position``."""

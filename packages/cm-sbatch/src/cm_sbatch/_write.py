@@ -33,7 +33,6 @@ def _write_records(
 ) -> int:
     """Write every record; memory stays flat: folders are checked by mkdir, nested ids by their hash."""
     root = str(tmp)
-    last_parent = ""
     seen: set[int] = set()
     count = 0
     with (
@@ -47,10 +46,7 @@ def _write_records(
                 if hash(record.id) in seen and any(e == record.id for e in _ids(tmp / MANIFEST, manifest)):
                     raise InputError(f"two experiments would share the id {record.id!r}")
                 seen.add(hash(record.id))
-            parent = record.directory.rpartition("/")[0]
-            experiment = [(script, record.script, 0o755), (CONFIG, record.config, 0o644)]
-            files.folder(record.directory, experiment, parents=parent != last_parent)
-            last_parent = parent
+            files.folder(record.directory, [(script, record.script, 0o755), (CONFIG, record.config, 0o644)])
             manifest.write(manifest_line(record.id, record.directory, record.parameters, script))
             submit.write(submit_line(record.directory, script))
             count += 1
