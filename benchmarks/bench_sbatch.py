@@ -66,8 +66,8 @@ experiment:
 REFERENCE_LIMIT = 10_000 if FULL else 1_000
 
 # The floor: mkdir every folder and write every file cm-sbatch wrote (same names, same sizes), with
-# the same system calls (os.open, os.write, os.close: no buffered file objects), on two processes as
-# cm-sbatch does: each takes every other experiment folder (by the hash of its first path part).
+# the same system calls (os.open, os.write, os.close: no buffered file objects), on two processes, one
+# per core: each takes every other experiment folder (by the hash of its first path part).
 FLOOR = """
 import os, sys
 root, listing = sys.argv[1], sys.argv[2]
@@ -128,8 +128,11 @@ def main() -> None:
     notes = [
         "cm-sbatch generate slurm.in.sh --config config.yaml --out out against cms ee generate --noos on"
         " the same two files; the floor makes the same folders and writes files of the same sizes,"
-        " on two processes (cm-sbatch renders on one and makes the folders and files on another).",
+        " on two processes, one per core (cm-sbatch renders on one and makes the folders and files"
+        " on two others).",
         f"cloudmesh-ee runs up to {REFERENCE_LIMIT:,} experiments (about 15 ms each).",
+        "Below 10,000 experiments cm-sbatch is bound by its start-up: Python, Typer and PyYAML alone"
+        " take longer than the floor's whole run (see Start-up: python -c 'import typer, yaml').",
     ]
     if cms_python is None:
         notes.append("cloudmesh-ee could not be installed: no reference series.")

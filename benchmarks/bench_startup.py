@@ -35,11 +35,17 @@ def main() -> None:
             runs.append((series[-1], Run([str(ee.parent / "cms"), "help", "ee"], home, env)))
         series.append(Series("python -c pass", "floor"))
         runs.append((series[-1], Run(python_floor("pass"), home, env)))
+        # what any Typer command pays before its own code runs (cm-sbatch generate of 1,000
+        # experiments is compared with a floor that pays only the first line)
+        series.append(Series("python -c 'import typer, yaml'", "context"))
+        runs.append((series[-1], Run(python_floor("import typer, yaml"), home, env)))
         say("start-up")
         measure(1, runs, repeat=REPEAT, warm=True)
     notes = [
         "Each command once untimed, then ten times round-robin; cms runs with a scratch HOME.",
         "Target: cm-sbatch --help and cm-cc --help under 0.15 s (and every other cm command with them).",
+        "python -c 'import typer, yaml': the interpreter, Typer (every cm command's CLI) and PyYAML"
+        " (reading a config needs it), nothing of cm.",
     ]
     write_result("startup", "Start-up (--help)", "command", series, notes, started, repeat=REPEAT)
 

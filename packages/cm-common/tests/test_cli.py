@@ -49,5 +49,6 @@ def test_help_lists_only_installed() -> None:
 
     installed = {ep.name for ep in entry_points(group="cm.commands")}
     out = cm("--help").stdout
-    listed = {line.split()[1] for line in out.splitlines() if re.match(r"│ [a-z]+ ", line)}
+    commands = out.partition("\nCommands:\n")[2]
+    listed = {line.split()[0] for line in commands.splitlines() if re.match(r"  [a-z]+  ", line)}
     assert listed == {"set", "get", "unset", "vars", *installed}  # each a command row of its own

@@ -15,6 +15,7 @@ from cm_common import (
     OutputOption,
     QuietOption,
     RuntimeFailure,
+    command_app,
     output_format,
     plural,
     print_records,
@@ -35,12 +36,8 @@ if TYPE_CHECKING:
 # The engine, pydantic models, SQLite and rich views are imported in the commands that use them:
 # `cm-cc --help` and a usage error then start in a third of the time.
 
-app = typer.Typer(
-    name="cc",
-    help="Run workflows of jobs on local, SSH and Slurm hosts, with live status, graph and resume.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
+app = command_app(
+    "cc", help="Run workflows of jobs on local, SSH and Slurm hosts, with live status, graph and resume."
 )
 
 JOB_COLUMNS = ["name", "state", "kind", "host", "attempt", "progress", "exit_code", "elapsed", "message"]

@@ -7,7 +7,7 @@ goes through.
 
 from typing import TYPE_CHECKING
 
-from ._cli import OutputOption, QuietOption, add_version_option, output_format, run
+from ._cli import OutputOption, QuietOption, add_version_option, command_app, output_format, run
 from ._errors import CmError, InputError, RuntimeFailure
 from ._files import atomic_write_bytes, atomic_write_text, file_lock, load_yaml, parse_yaml, read_text
 from ._gc import paused_gc
@@ -114,6 +114,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "cm_home",
+    "command_app",
     "file_lock",
     "format_records",
     "is_loopback",

@@ -9,22 +9,14 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from cm_common import InputError, OutputOption, output_format, print_records, run, say
+from cm_common import InputError, OutputOption, command_app, output_format, print_records, run, say
 
 from ._auth import AUTH_MODES, AuthMode
 
-app = typer.Typer(
-    name="gas",
-    help="Typed Python functions as secure, documented REST services: generate, serve, call, bench.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
+app = command_app(
+    "gas", help="Typed Python functions as secure, documented REST services: generate, serve, call, bench."
 )
-user_app = typer.Typer(
-    help="Basic-auth users (scrypt-hashed in $CM_HOME/gas/users.json).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
+user_app = command_app(help="Basic-auth users (scrypt-hashed in $CM_HOME/gas/users.json).")
 app.add_typer(user_app, name="user")
 
 TargetArgument = Annotated[str, typer.Argument(help="PATH.py, PATH.py:func, PATH.py:Class or PATH.py:a,b")]

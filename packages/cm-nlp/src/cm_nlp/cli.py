@@ -15,6 +15,7 @@ from cm_common import (
     OutputOption,
     RuntimeFailure,
     atomic_write_bytes,
+    command_app,
     output_format,
     print_records,
     progress_bar,
@@ -25,12 +26,9 @@ from cm_common import run as run_app
 
 from ._version import __version__
 
-app = typer.Typer(
-    name="nlp",
+app = command_app(
+    "nlp",
     help="NLP providers behind one interface: translate, sentiment, word clouds, benchmark, cost, serve.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
 )
 
 TRANSLATE_COLUMNS = ["input", "output", "provider", "input_language", "output_language", "time", "cached"]

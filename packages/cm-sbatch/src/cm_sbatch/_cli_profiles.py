@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cm_common import SUMMARY_AT, InputError, OutputOption, output_format, plural, print_records, say
+from cm_common import (
+    SUMMARY_AT,
+    InputError,
+    OutputOption,
+    command_app,
+    output_format,
+    plural,
+    print_records,
+    say,
+)
 
 if TYPE_CHECKING:
     from ._profile import Profile
@@ -19,12 +28,8 @@ ProfileOption = Annotated[
 ]
 NoCheckOption = Annotated[bool, typer.Option("--no-check", help="skip the check against the profile")]
 
-profile_app = typer.Typer(
-    name="profile",
-    help="Cluster profiles: partitions, their limits and charges, and named directives.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+profile_app = command_app(
+    "profile", help="Cluster profiles: partitions, their limits and charges, and named directives."
 )
 
 

@@ -15,6 +15,7 @@ from cm_common import (
     OutputOption,
     QuietOption,
     Summary,
+    command_app,
     output_format,
     plural,
     print_records,
@@ -32,12 +33,8 @@ if TYPE_CHECKING:
 # The config reader, renderer, Slurm layer and tracer are imported in the commands that use them:
 # `cm-sbatch --help` then starts without them.
 
-app = typer.Typer(
-    name="sbatch",
-    help="Parameter-sweep experiments for Slurm: generate, submit, status, resubmit, cancel, trace.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
+app = command_app(
+    "sbatch", help="Parameter-sweep experiments for Slurm: generate, submit, status, resubmit, cancel, trace."
 )
 app.add_typer(profile_app)
 

@@ -11,6 +11,7 @@ import typer
 from cm_common import (
     InputError,
     OutputOption,
+    command_app,
     output_format,
     print_records,
     progress_bar,
@@ -23,17 +24,11 @@ if TYPE_CHECKING:
 
 # The commands import the rest when they run: the models pull in pydantic, which `--help` need not pay.
 
-app = typer.Typer(
-    name="vm",
-    help="Virtual machines on any cloud (Apache Libcloud): boot, list, ssh, start, stop, terminate.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,  # plain help: rich's help formatter costs 70 ms of every --help
+app = command_app(
+    "vm", help="Virtual machines on any cloud (Apache Libcloud): boot, list, ssh, start, stop, terminate."
 )
-config_app = typer.Typer(
-    help="The clouds section of the settings: check it, import a cloudmesh.yaml.", rich_markup_mode=None
-)
-keys_app = typer.Typer(help="Key pairs at the provider.", rich_markup_mode=None)
+config_app = command_app(help="The clouds section of the settings: check it, import a cloudmesh.yaml.")
+keys_app = command_app(help="Key pairs at the provider.")
 app.add_typer(config_app, name="config")
 app.add_typer(keys_app, name="keys")
 

@@ -14,6 +14,7 @@ from cm_common import (
     OutputOption,
     RuntimeFailure,
     atomic_write_text,
+    command_app,
     is_loopback,
     output_format,
     print_records,
@@ -73,7 +74,7 @@ def serve(
     )
 
 
-remote_app = typer.Typer(help="Drive a cm-cc service: upload, run, watch, cancel.", no_args_is_help=True)
+remote_app = command_app(help="Drive a cm-cc service: upload, run, watch, cancel.")
 
 
 @remote_app.callback()
