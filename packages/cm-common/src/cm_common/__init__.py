@@ -60,11 +60,17 @@ if TYPE_CHECKING:
 # Loaded on first use: the settings pull in pydantic (~50 ms), only services need the web guard,
 # and Slurm and the timers (logging, socket: 5 ms) only the commands that use them.
 _LAZY = {
-    **dict.fromkeys(
-        ["FINISHED", "TIMED_OUT", "CommandResult", "Runner", "SlurmJob", "job_states", "max_array_size"],
-        "._slurm",
-    ),
-    **dict.fromkeys(["run_here", "sbatch", "scancel", "slurm_call"], "._slurm"),
+    "FINISHED": "._slurm",
+    "TIMED_OUT": "._slurm",
+    "CommandResult": "._slurm",
+    "Runner": "._slurm",
+    "SlurmJob": "._slurm",
+    "job_states": "._slurm",
+    "max_array_size": "._slurm",
+    "run_here": "._slurm",
+    "sbatch": "._slurm",
+    "scancel": "._slurm",
+    "slurm_call": "._slurm",
     "StopWatch": "._timer",
     "TimerRecord": "._timer",
     "Settings": "._settings",

@@ -353,10 +353,8 @@ class Renderer:
         lines = 2 + len(self.sweep.keys)
         for key in self._order:
             if key == "experiment":
-                keys = range(2, lines)
-                chunks.append(
-                    "experiment:\n" + "".join(f"{{{n}}}" for n in keys) if keys else "experiment: {{}}\n"
-                )
+                fields = "".join(f"{{{n}}}" for n in range(2, lines))
+                chunks.append(f"experiment:\n{fields}" if fields else "experiment: {{}}\n")
             elif key in self._dynamic:
                 chunks.append(f"{{{lines + len(self._dyn_sections)}}}")
                 self._dyn_sections.append(key)
@@ -454,9 +452,8 @@ class Renderer:
 
     def records(self) -> Iterator[Record]:
         """Every experiment's :class:`Record`, in the order of :meth:`runs`."""
-        name, record = self._name, self._record
-        for position, index in enumerate(self.sweep.indices()):
-            yield record(position, index, *name(index))
+        for position, index, run_id, directory in self._indexed():
+            yield self._record(position, index, run_id, directory)
 
     def record(self, position: int) -> Record:
         """The record of the experiment at ``position``."""
